@@ -1,0 +1,123 @@
+//! Command-line flags (clap). Raw flags only; validation happens in gar-core.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gar",
+    version,
+    about = "Granular Attention Re-synthesis: a sound re-synthesises itself from its own most salient moments",
+    long_about = "Granular Attention Re-synthesis: candidate grains are cut from the source and scored; \
+a ReLU gate removes the weak ones; a softmax with sharpness alpha turns the survivors' scores into \
+selection probabilities; each output hop draws a grain (with a penalty on recent picks), jitters it \
+in time and pitch, and overlap-adds it with a Hann window.\n\n\
+Low alpha gives a textural self-remix; high alpha gives motif extraction and stutter.",
+    after_help = "Start with `gar demo`, then `gar render YOUR.wav --preset self-remix`. `gar presets` lists the presets."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Re-synthesise a sound file and write a WAV.
+    Render(RenderArgs),
+    /// Print every preset with every value.
+    Presets {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render every preset on the built-in demo sound (no files or network needed).
+    Demo {
+        /// Folder to write <preset>.wav and <preset>.json into.
+        #[arg(long, value_name = "DIR", default_value = "gar-demo")]
+        out: PathBuf,
+        /// Replace existing files in a folder that gar did not create.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+/// Every engine parameter (SPEC.md section 1). Unset flags take the preset's value.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Engine parameters (unset = the preset's value)")]
+pub struct EngineArgs {
+    /// Preset: self-remix, crystallize, motif-extract, onset-harvest, shimmer, slabs, cloud, custom [default: custom]
+    #[arg(long, short = 'p', value_name = "ID")]
+    pub preset: Option<String>,
+    /// Grain length, ms (5..1000) [custom: 50]
+    #[arg(long, value_name = "MS")]
+    pub grain_ms: Option<f64>,
+    /// Synthesis hop between output grains, ms (>= 1, <= grain/2) [custom: 25]
+    #[arg(long, value_name = "MS")]
+    pub hop_ms: Option<f64>,
+    /// Hop between candidate grains in the source, ms (>= 1, <= grain) [custom: 20]
+    #[arg(long, value_name = "MS")]
+    pub cand_hop_ms: Option<f64>,
+    /// Attention sharpness alpha (>= 0.01; 1-3 gentle, 5-10 crystallised, 15+ winner-take-most) [custom: 8]
+    #[arg(long, visible_alias = "temperature", value_name = "A")]
+    pub alpha: Option<f64>,
+    /// ReLU gate floor relative to the mean score, dB (any finite value) [custom: 0]
+    #[arg(long, value_name = "DB", allow_negative_numbers = true)]
+    pub floor_db: Option<f64>,
+    /// Score: rms, onset (alias transient), edge, mixed [custom: rms]
+    #[arg(long, value_name = "TYPE")]
+    pub score: Option<String>,
+    /// Weight of the onset score in `mixed`, 0..1 [custom: 0.5]
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    pub transient_weight: Option<f64>,
+    /// Random time offset per grain, +/- ms (0..hop) [custom: 5]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    pub time_jitter_ms: Option<f64>,
+    /// Random varispeed shift per grain, +/- semitones (0..4) [custom: 0]
+    #[arg(long, value_name = "ST", allow_negative_numbers = true)]
+    pub pitch_jitter_st: Option<f64>,
+    /// Penalty on recently chosen grains, 0..1 (1 = never repeat the last pick) [custom: 0.5]
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
+    pub recency: Option<f64>,
+    /// Wet share, percent 0..100 (the rest is the dry source) [custom: 100]
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    pub wet: Option<f64>,
+    /// Random seed; 0 = draw one (the report says which) [default: 0]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Softmax scale: range (gar) or mean (the original's numbers) [default: range]
+    #[arg(long, value_name = "MODE")]
+    pub attention_norm: Option<String>,
+    /// Output duration, seconds (> 0, at most 86400) [default: the source's]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub duration: Option<f64>,
+    /// Output channels: linked (keep every channel, one plan) or mono [default: linked]
+    #[arg(long, value_name = "MODE")]
+    pub channels: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    /// Input sound: WAV, FLAC, MP3, Ogg Vorbis or AIFF
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// Output WAV [default: <input stem>_GAR_<PresetName>.wav in the current folder]
+    #[arg(long, short = 'o', value_name = "OUTPUT")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output sample format: 16, 24 or 32f [default: 24]
+    #[arg(long, value_name = "BITS", default_value = "24")]
+    pub bits: String,
+    /// Write the full report (parameters, analysis, plan, usage) as JSON
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// Replace an existing output (never the input)
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+}

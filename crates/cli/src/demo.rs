@@ -1,0 +1,100 @@
+//! `gar demo`: every preset on the built-in demo sound.
+
+use crate::Failure;
+use crate::engine::{write_atomic, write_wav};
+use anyhow::{Context, anyhow};
+use gar_core::report::{InputInfo, OutputInfo};
+use gar_core::{Preset, Report};
+use gar_io::Bits;
+use std::path::Path;
+
+/// Percussive tabla hits over a sustained glass hum, 6 s, 44.1 kHz stereo, CC0
+/// (sonic-pi-samples: loop_tabla by lezaarth, ambi_glass_hum by kaligari).
+pub const DEMO_FLAC: &[u8] = include_bytes!("../assets/demo_tabla_glass_cc0_6s_44k_stereo.flac");
+/// The demo is reproducible: a fixed seed.
+pub const DEMO_SEED: u64 = 1;
+/// A folder holding this file was created by `gar demo`; its files may be replaced.
+const MARKER: &str = ".gar-demo";
+
+pub fn demo_command(dir: &Path, force: bool, quiet: bool) -> Result<(), Failure> {
+    let ours = dir.join(MARKER).exists();
+    if !dir.exists() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the demo folder {}", dir.display()))?;
+        std::fs::write(dir.join(MARKER), "made by `gar demo`; its files are replaced on each run\n")
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+    } else if !dir.is_dir() {
+        return Err(Failure::Run(anyhow!("{} exists and is not a folder", dir.display())));
+    }
+    let replace = force || ours || dir.join(MARKER).exists();
+    if !replace {
+        for p in Preset::ALL {
+            for ext in ["wav", "json"] {
+                let f = dir.join(format!("{}.{ext}", p.id()));
+                if f.exists() {
+                    return Err(Failure::Run(anyhow!(
+                        "{} already exists and {} was not made by `gar demo`; pass --force or choose another --out",
+                        f.display(),
+                        dir.display()
+                    )));
+                }
+            }
+        }
+    }
+    let dec = gar_io::decode_bytes(DEMO_FLAC.to_vec(), Some("flac"))
+        .map_err(|e| anyhow!("the built-in demo sound does not decode: {e}"))?;
+    let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
+    if !quiet {
+        println!(
+            "demo sound: tabla and glass hum (CC0), {:.1} s, {} Hz, {} channels -> {}/",
+            dec.frames as f64 / dec.sample_rate as f64,
+            dec.sample_rate,
+            chans.len(),
+            dir.display()
+        );
+    }
+    for preset in Preset::ALL {
+        let params = preset.params();
+        let prepared = gar_core::prepare(&chans, dec.sample_rate, &params, preset, DEMO_SEED)
+            .map_err(|e| anyhow!("demo {}: {e}", preset.id()))?;
+        let out = gar_core::render_prepared(&prepared, &chans);
+        let wav = dir.join(format!("{}.wav", preset.id()));
+        let json = dir.join(format!("{}.json", preset.id()));
+        write_wav(&wav, dec.sample_rate, &out, Bits::I24, true)?;
+        let frames = out.first().map_or(0, |c| c.len());
+        let report = Report::new(
+            &prepared,
+            InputInfo {
+                path: "<built-in demo: tabla and glass hum>".into(),
+                sample_rate: dec.sample_rate,
+                channels: chans.len(),
+                frames: dec.frames,
+                duration_s: dec.frames as f64 / dec.sample_rate as f64,
+            },
+            Some(OutputInfo {
+                path: wav.display().to_string(),
+                sample_rate: dec.sample_rate,
+                channels: out.len(),
+                frames,
+                duration_s: frames as f64 / dec.sample_rate as f64,
+                bits: Bits::I24.to_string(),
+            }),
+        );
+        let bytes = serde_json::to_vec_pretty(&report).map_err(|e| anyhow!(e))?;
+        write_atomic(&json, &bytes, true)?;
+        if !quiet {
+            println!(
+                "{:<14} {:>4} of {:>4} grains active, effective {:>6.1}, {:>4} unique used, top #{} x{:<4} -> {}",
+                preset.id(),
+                report.analysis.active,
+                report.analysis.candidates,
+                report.analysis.effective_grains,
+                report.usage.unique,
+                report.usage.most_used.index,
+                report.usage.most_used.count,
+                wav.display()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! `gar render` and `gar presets`: from flags to a written WAV and report.
+
+use crate::Failure;
+use crate::args::{EngineArgs, RenderArgs};
+use crate::safety;
+use anyhow::{Context, anyhow};
+use gar_core::report::{InputInfo, OutputInfo};
+use gar_core::{AttentionNorm, ChannelMode, ParamError, Params, Preset, Report, ScoreType};
+use gar_io::{Bits, Decoded};
+use std::path::{Path, PathBuf};
+
+/// The preset and the parameters the flags ask for (preset values, then flags on top).
+pub fn params_from_flags(e: &EngineArgs) -> Result<(Preset, Params), Failure> {
+    let preset = match &e.preset {
+        None => Preset::Custom,
+        Some(id) => Preset::parse(id).ok_or_else(|| {
+            Failure::Usage(format!(
+                "unknown preset '{id}'; expected one of: {}",
+                Preset::ALL.map(|p| p.id()).join(", ")
+            ))
+        })?,
+    };
+    let mut p = preset.params();
+    macro_rules! set {
+        ($field:ident) => {
+            if let Some(v) = e.$field {
+                p.$field = v;
+            }
+        };
+    }
+    set!(grain_ms);
+    set!(hop_ms);
+    set!(cand_hop_ms);
+    set!(alpha);
+    set!(floor_db);
+    set!(transient_weight);
+    set!(time_jitter_ms);
+    set!(pitch_jitter_st);
+    set!(recency);
+    set!(wet);
+    if let Some(d) = e.duration {
+        p.duration_s = Some(d);
+    }
+    if let Some(s) = &e.score {
+        p.score = ScoreType::parse(s).ok_or_else(|| {
+            Failure::Usage(format!(
+                "unknown --score '{s}'; expected rms, onset (or transient), edge or mixed"
+            ))
+        })?;
+    }
+    if let Some(s) = &e.attention_norm {
+        p.attention_norm = AttentionNorm::parse(s).ok_or_else(|| {
+            Failure::Usage(format!("unknown --attention-norm '{s}'; expected range or mean"))
+        })?;
+    }
+    if let Some(s) = &e.channels {
+        p.channels = ChannelMode::parse(s).ok_or_else(|| {
+            Failure::Usage(format!("unknown --channels '{s}'; expected linked or mono"))
+        })?;
+    }
+    Ok((preset, p))
+}
+
+/// The seed to use: the given one, or (0 / none) a fresh one from the OS.
+pub fn resolve_seed(seed: Option<u64>) -> Result<u64, Failure> {
+    match seed {
+        Some(s) if s != 0 => Ok(s),
+        _ => loop {
+            let s = getrandom::u64().map_err(|e| anyhow!("could not draw a random seed: {e}"))?;
+            if s != 0 {
+                return Ok(s);
+            }
+        },
+    }
+}
+
+/// Parameter errors are usage errors, except those about the source itself.
+pub fn param_failure(e: ParamError, input: &Path) -> Failure {
+    match e {
+        ParamError::SourceTooShort { .. } | ParamError::ZeroSampleRate => {
+            Failure::Run(anyhow!("{}: {e}", input.display()))
+        }
+        _ => Failure::Usage(e.to_string()),
+    }
+}
+
+/// Default output name: `<input stem>_GAR_<PresetName>.wav` in the current folder.
+pub fn default_output(input: &Path, preset: Preset) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    PathBuf::from(format!("{stem}_GAR_{}.wav", preset.file_name()))
+}
+
+/// Refuses to write `target` over the input (any spelling) or, without `force`,
+/// over an existing file.
+pub fn check_target(target: &Path, input: Option<&Path>, force: bool, what: &str) -> Result<(), Failure> {
+    if let Some(input) = input {
+        if gar_io::same_file(target, input) {
+            return Err(Failure::Run(anyhow!(
+                "the {what} {} is the input file; gar never writes its input (choose another path)",
+                target.display()
+            )));
+        }
+    }
+    if target.is_dir() {
+        return Err(Failure::Run(anyhow!(
+            "the {what} {} is a directory; expected a file path",
+            target.display()
+        )));
+    }
+    if !force && target.exists() {
+        return Err(Failure::Run(anyhow!(
+            "the {what} {} already exists; pass --force to replace it",
+            target.display()
+        )));
+    }
+    Ok(())
+}
+
+/// rw-r--r-- (the default tempfile mode, 0600, would hide reports from other users).
+fn readable_permissions() -> std::fs::Permissions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::Permissions::from_mode(0o644)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(".").map(|m| m.permissions()).unwrap_or_else(|_| unreachable!())
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder.
+pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".gar-tmp-")
+        .permissions(readable_permissions())
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    safety::register_temp(tmp.path());
+    let tmp_path = tmp.path().to_path_buf();
+    let res = (|| -> anyhow::Result<()> {
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
+        if force {
+            tmp.persist(path).map_err(|e| e.error)?;
+        } else {
+            tmp.persist_noclobber(path).map_err(|e| e.error)?;
+        }
+        Ok(())
+    })();
+    safety::forget_temp(&tmp_path);
+    res.with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes a WAV atomically, registering its temp file for Ctrl-C cleanup.
+pub fn write_wav(path: &Path, sr: u32, chs: &[Vec<f32>], bits: Bits, force: bool) -> anyhow::Result<()> {
+    let slices: Vec<&[f32]> = chs.iter().map(|c| c.as_slice()).collect();
+    let mut tmp_seen: Option<PathBuf> = None;
+    let res = gar_io::write_wav_atomic(path, sr, &slices, bits, force, |t| {
+        safety::register_temp(t);
+        tmp_seen = Some(t.to_path_buf());
+    });
+    if let Some(t) = tmp_seen {
+        safety::forget_temp(&t);
+    }
+    res.map_err(|e| anyhow!(e))
+}
+
+pub fn decode(input: &Path) -> Result<Decoded, Failure> {
+    let d = gar_io::decode_file(input).map_err(|e| Failure::Run(anyhow!(e)))?;
+    Ok(d)
+}
+
+/// Decoder findings that the user should read (truncation, replaced samples).
+pub fn decode_warnings(d: &Decoded) -> Vec<String> {
+    let mut w = d.warnings.clone();
+    if d.nonfinite_replaced > 0 {
+        w.push(format!(
+            "{} non-finite samples (NaN or infinity) in the input were treated as 0",
+            d.nonfinite_replaced
+        ));
+    }
+    w
+}
+
+pub fn input_info(path: &Path, d: &Decoded) -> InputInfo {
+    InputInfo {
+        path: path.display().to_string(),
+        sample_rate: d.sample_rate,
+        channels: d.channels.len(),
+        frames: d.frames,
+        duration_s: d.frames as f64 / d.sample_rate.max(1) as f64,
+    }
+}
+
+pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
+    let (preset, params) = params_from_flags(&a.engine)?;
+    let bits: Bits = a.bits.parse().map_err(|_| {
+        Failure::Usage(format!("unknown --bits '{}'; expected 16, 24 or 32f", a.bits))
+    })?;
+    // Catch parameter mistakes before reading a possibly long file.
+    params
+        .resolve(preset, 44100, 44100 * 60)
+        .map_err(|e| param_failure(e, &a.input))?;
+    let seed = resolve_seed(a.engine.seed)?;
+    let output = a.output.clone().unwrap_or_else(|| default_output(&a.input, preset));
+    check_target(&output, Some(&a.input), a.force, "output")?;
+    if let Some(r) = &a.report {
+        check_target(r, Some(&a.input), a.force, "report")?;
+        if gar_io::same_file(r, &output) || r == &output {
+            return Err(Failure::Usage("--report and --output name the same file".into()));
+        }
+    }
+
+    let dec = decode(&a.input)?;
+    let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
+    let mut prepared = gar_core::prepare(&chans, dec.sample_rate, &params, preset, seed)
+        .map_err(|e| param_failure(e, &a.input))?;
+    let mut warnings = decode_warnings(&dec);
+    warnings.append(&mut prepared.warnings);
+    prepared.warnings = warnings;
+    let out = gar_core::render_prepared(&prepared, &chans);
+    let input = input_info(&a.input, &dec);
+    drop(chans);
+    drop(dec);
+
+    write_wav(&output, prepared.settings.sample_rate, &out, bits, a.force)?;
+    let frames = out.first().map_or(0, |c| c.len());
+    let report = Report::new(
+        &prepared,
+        input,
+        Some(OutputInfo {
+            path: output.display().to_string(),
+            sample_rate: prepared.settings.sample_rate,
+            channels: out.len(),
+            frames,
+            duration_s: frames as f64 / prepared.settings.sample_rate as f64,
+            bits: bits.to_string(),
+        }),
+    );
+    if let Some(r) = &a.report {
+        let json = serde_json::to_vec_pretty(&report).map_err(|e| anyhow!(e))?;
+        write_atomic(r, &json, a.force)?;
+    }
+    if !a.quiet {
+        print!("{}", report.summary());
+        for w in &report.warnings {
+            eprintln!("gar: warning: {w}");
+        }
+    }
+    Ok(())
+}
+
+pub fn presets_command(json: bool) {
+    if json {
+        let all: Vec<serde_json::Value> = Preset::ALL
+            .iter()
+            .map(|p| {
+                let mut v = serde_json::to_value(p.params()).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("id".into(), p.id().into());
+                    o.insert("name".into(), p.title().into());
+                    o.insert("file_name".into(), p.file_name().into());
+                    o.remove("duration_s");
+                }
+                v
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+        return;
+    }
+    println!(
+        "{:<14} {:>6} {:>5} {:>5} {:>6} {:>6} {:>6} {:>4} {:>6} {:>6} {:>7} {:>4}  character",
+        "preset", "grain", "hop", "cand", "alpha", "floor", "score", "tw", "tjit", "pjit", "recency", "wet"
+    );
+    println!(
+        "{:<14} {:>6} {:>5} {:>5} {:>6} {:>6} {:>6} {:>4} {:>6} {:>6} {:>7} {:>4}",
+        "", "ms", "ms", "ms", "", "dB", "", "", "ms", "st", "", "%"
+    );
+    for p in Preset::ALL {
+        let v = p.params();
+        println!(
+            "{:<14} {:>6} {:>5} {:>5} {:>6} {:>6} {:>6} {:>4} {:>6} {:>6} {:>7} {:>4}  {}",
+            p.id(),
+            v.grain_ms,
+            v.hop_ms,
+            v.cand_hop_ms,
+            v.alpha,
+            format!("{:+}", v.floor_db),
+            v.score.id(),
+            v.transient_weight,
+            v.time_jitter_ms,
+            v.pitch_jitter_st,
+            v.recency,
+            v.wet,
+            p.character()
+        );
+    }
+}

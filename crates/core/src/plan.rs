@@ -1,0 +1,221 @@
+//! The plan: which grain goes where, at what pitch (SPEC.md section 6).
+//!
+//! The plan is plain data. The renderer, the report, the JSON and the picture
+//! all read it; nothing recomputes it.
+
+use crate::params::{Settings, tolerant_floor};
+use rand_core::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// The random generator of a run: xoshiro256++ seeded with
+/// `Xoshiro256PlusPlus::seed_from_u64(seed)` (rand_xoshiro 0.8), one stream per run.
+pub type GarRng = Xoshiro256PlusPlus;
+
+/// A uniform draw in [0, 1) with 53 random bits: `(next_u64 >> 11) * 2^-53`.
+#[inline]
+pub fn uniform(rng: &mut GarRng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// The per-hop decisions of a run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    /// Chosen candidate index per hop.
+    pub grain: Vec<u32>,
+    /// Output position of the grain start per hop, seconds (`h * hop + offset`).
+    pub pos_s: Vec<f64>,
+    /// Varispeed shift per hop, semitones (0 without pitch jitter).
+    pub pitch_st: Vec<f32>,
+}
+
+impl Plan {
+    pub fn hops(&self) -> usize {
+        self.grain.len()
+    }
+    /// How often each of `n` candidates was chosen.
+    pub fn usage(&self, n: usize) -> Vec<u32> {
+        let mut counts = vec![0u32; n];
+        for &g in &self.grain {
+            counts[g as usize] += 1;
+        }
+        counts
+    }
+}
+
+/// Number of hops, `H = floor(D_out / hop) + 1`.
+pub fn hop_count(s: &Settings) -> usize {
+    let h = tolerant_floor(s.duration_s / s.hop_s()) + 1.0;
+    if h.is_finite() && h >= 1.0 {
+        h as usize
+    } else {
+        1
+    }
+}
+
+/// Exact sampler of `prob` with the recency penalty, O(log N) per draw.
+///
+/// Draws come from a cumulative table over the survivors (binary search). The
+/// penalised weights `q` differ from `prob` only on the (at most three) recent
+/// picks, so a draw splits `sum q` into the recent picks' penalised mass and the
+/// untouched mass of everyone else; the latter is drawn from the cumulative
+/// table with the recent picks' intervals cut out. No per-hop O(N) work.
+#[derive(Clone, Debug)]
+pub struct Sampler {
+    /// Candidate index of each survivor (prob > 0), ascending.
+    idx: Vec<u32>,
+    /// Probability of each survivor.
+    p: Vec<f64>,
+    /// Cumulative end of each survivor's interval; `cum[last]` = total mass.
+    cum: Vec<f64>,
+}
+
+impl Sampler {
+    pub fn new(prob: &[f64]) -> Self {
+        let mut idx = Vec::new();
+        let mut p = Vec::new();
+        let mut cum = Vec::new();
+        let mut acc = 0.0;
+        for (i, &q) in prob.iter().enumerate() {
+            if q > 0.0 {
+                idx.push(i as u32);
+                p.push(q);
+                acc += q;
+                cum.push(acc);
+            }
+        }
+        assert!(!idx.is_empty(), "at least one candidate has probability > 0");
+        Sampler { idx, p, cum }
+    }
+
+    fn total(&self) -> f64 {
+        *self.cum.last().unwrap_or(&0.0)
+    }
+
+    /// Survivor position of candidate `i`, if it is a survivor.
+    fn pos(&self, i: u32) -> Option<usize> {
+        self.idx.binary_search(&i).ok()
+    }
+
+    /// The survivor whose interval holds `u` in [0, total).
+    fn locate(&self, u: f64) -> usize {
+        self.cum.partition_point(|&c| c <= u).min(self.cum.len() - 1)
+    }
+
+    /// Draws from `prob` alone.
+    pub fn draw_plain(&self, rng: &mut GarRng) -> u32 {
+        self.idx[self.locate(uniform(rng) * self.total())]
+    }
+
+    /// Draws from `q / sum q` where `q_i = prob_i * factor(i)` for the candidates
+    /// in `recent` (candidate index, multiplicative factor in [0, 1]; distinct
+    /// indices) and `q_i = prob_i` elsewhere. Falls back to `prob` if `sum q == 0`.
+    pub fn draw_penalised(&self, recent: &[(u32, f64)], rng: &mut GarRng) -> u32 {
+        // (survivor position, interval start, prob, penalised weight), by position.
+        let mut pen: [(usize, f64, f64, f64); 3] = [(0, 0.0, 0.0, 0.0); 3];
+        let mut k = 0;
+        for &(i, f) in recent {
+            if let Some(j) = self.pos(i) {
+                let start = if j == 0 { 0.0 } else { self.cum[j - 1] };
+                pen[k] = (j, start, self.p[j], self.p[j] * f);
+                k += 1;
+            }
+        }
+        let pen = &mut pen[..k];
+        pen.sort_unstable_by_key(|e| e.0);
+        let w_recent: f64 = pen.iter().map(|e| e.3).sum();
+        let rest = (self.total() - pen.iter().map(|e| e.2).sum::<f64>()).max(0.0);
+        let sum_q = w_recent + rest;
+        if sum_q <= 0.0 {
+            return self.draw_plain(rng);
+        }
+        let v = uniform(rng) * sum_q;
+        if v < w_recent {
+            let mut acc = 0.0;
+            for e in pen.iter() {
+                acc += e.3;
+                if v < acc {
+                    return self.idx[e.0];
+                }
+            }
+            return self.idx[pen.iter().rev().find(|e| e.3 > 0.0).map_or(pen[0].0, |e| e.0)];
+        }
+        // Map u from the "everyone else" mass onto the full table by skipping
+        // the recent picks' intervals (in ascending order).
+        let mut u = v - w_recent;
+        for e in pen.iter() {
+            if u >= e.1 {
+                u += e.2;
+            }
+        }
+        let mut j = self.locate(u);
+        // Rounding at an interval edge could land on a recent pick: step to the
+        // nearest survivor that is not one (it exists, since rest > 0).
+        if pen.iter().any(|e| e.0 == j) {
+            let is_pen = |j: usize| pen.iter().any(|e| e.0 == j);
+            let up = (j..self.idx.len()).find(|&x| !is_pen(x));
+            let down = (0..j).rev().find(|&x| !is_pen(x));
+            j = up.or(down).unwrap_or(j);
+        }
+        self.idx[j]
+    }
+}
+
+/// The multiplicative recency factors for the last three picks `r1, r2, r3`
+/// (most recent first), merged per distinct candidate.
+pub fn recency_factors(recent: &[Option<u32>; 3], r: f64) -> ([(u32, f64); 3], usize) {
+    let slot = [1.0 - r, 1.0 - 0.6 * r, 1.0 - 0.3 * r];
+    let mut out = [(0u32, 1.0f64); 3];
+    let mut k = 0;
+    for (s, pick) in recent.iter().enumerate() {
+        if let Some(i) = *pick {
+            if let Some(e) = out[..k].iter_mut().find(|e| e.0 == i) {
+                e.1 *= slot[s];
+            } else {
+                out[k] = (i, slot[s]);
+                k += 1;
+            }
+        }
+    }
+    (out, k)
+}
+
+/// Builds the plan: one grain draw, then the pitch and the time offset, per hop,
+/// from one RNG stream seeded with `seed` (SPEC.md section 6).
+pub fn make_plan(prob: &[f64], s: &Settings, seed: u64) -> Plan {
+    let sampler = Sampler::new(prob);
+    let mut rng = GarRng::seed_from_u64(seed);
+    let h_count = hop_count(s);
+    let hop = s.hop_s();
+    let tj = s.time_jitter_s();
+    let pj = s.pitch_jitter_st;
+    let pitch = s.pitch_active();
+    let mut plan = Plan {
+        grain: Vec::with_capacity(h_count),
+        pos_s: Vec::with_capacity(h_count),
+        pitch_st: Vec::with_capacity(h_count),
+    };
+    let mut recent: [Option<u32>; 3] = [None; 3];
+    for h in 0..h_count {
+        let g = if s.recency > 0.0 {
+            let (f, k) = recency_factors(&recent, s.recency);
+            sampler.draw_penalised(&f[..k], &mut rng)
+        } else {
+            sampler.draw_plain(&mut rng)
+        };
+        let shift = if pitch {
+            pj * (2.0 * uniform(&mut rng) - 1.0)
+        } else {
+            0.0
+        };
+        let offset = if tj > 0.0 {
+            tj * (2.0 * uniform(&mut rng) - 1.0)
+        } else {
+            0.0
+        };
+        recent = [Some(g), recent[0], recent[1]];
+        plan.grain.push(g);
+        plan.pos_s.push(h as f64 * hop + offset);
+        plan.pitch_st.push(shift as f32);
+    }
+    plan
+}

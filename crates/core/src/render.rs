@@ -1,0 +1,239 @@
+//! Rendering a plan: varispeed, one Hann window per grain, overlap-add and the
+//! envelope division (SPEC.md section 7).
+//!
+//! The output is processed in fixed-size time blocks in parallel. Within a block
+//! every sample receives its grains in one fixed order (grains sorted by output
+//! position, then hop), so the result is bit-identical for any thread count and
+//! any block size. The overlap envelope never exists at full length: a first
+//! pass finds its maximum block by block, the second pass rebuilds it per block
+//! while it adds the grains, so memory stays at the output buffer itself.
+
+use crate::analysis::Analysis;
+use crate::params::Settings;
+use crate::plan::Plan;
+use crate::varispeed::{Varispeed, shifted_len};
+use crate::window::fill_hann;
+use rayon::prelude::*;
+
+/// Block length of the parallel overlap-add, frames.
+const BLOCK: usize = 1 << 15;
+/// Grains shorter than this (seconds) are not windowed (SPEC.md section 7.3).
+const MIN_WINDOW_S: f64 = 0.0005;
+
+/// Where one planned grain lands in the output buffer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Placement {
+    /// Output position `p`, frames.
+    pub at: usize,
+    /// Length after varispeed `L'`, frames.
+    pub len: usize,
+    /// Source position `s_i`, frames.
+    pub src: usize,
+    /// Speed ratio `2^(shift / 12)` (exactly 1 without pitch jitter).
+    pub ratio: f64,
+}
+
+/// The placements of a plan, sorted by output position (stable on hop order),
+/// and the length of the buffer that holds them all.
+pub fn placements(plan: &Plan, analysis: &Analysis, s: &Settings) -> (Vec<Placement>, usize) {
+    let sr = s.sample_rate as f64;
+    let l = analysis.grain_len;
+    let mut v: Vec<Placement> = (0..plan.hops())
+        .map(|h| {
+            let st = plan.pitch_st[h] as f64;
+            let ratio = if st == 0.0 {
+                1.0
+            } else {
+                2f64.powf(st / 12.0)
+            };
+            let len = if ratio == 1.0 {
+                l
+            } else {
+                shifted_len(l, ratio)
+            };
+            let at = (plan.pos_s[h] * sr).round().max(0.0) as usize;
+            Placement {
+                at,
+                len,
+                src: analysis.start[plan.grain[h] as usize],
+                ratio,
+            }
+        })
+        .collect();
+    let buf_len = v.iter().map(|p| p.at + p.len).max().unwrap_or(0);
+    v.sort_by_key(|p| p.at);
+    (v, buf_len)
+}
+
+/// Range of placements that can touch `[a, b)`.
+fn touching(pl: &[Placement], max_len: usize, a: usize, b: usize) -> std::ops::Range<usize> {
+    let lo = pl.partition_point(|p| p.at + max_len <= a);
+    let hi = pl.partition_point(|p| p.at < b);
+    lo..hi.max(lo)
+}
+
+/// Per-thread scratch buffers, reused across grains and blocks.
+#[derive(Default)]
+struct Scratch {
+    env: Vec<f32>,
+    window: Vec<f32>,
+    grain: Vec<f32>,
+    pad: Vec<f32>,
+}
+
+struct Renderer<'a> {
+    pl: &'a [Placement],
+    max_len: usize,
+    base_window: Vec<f32>,
+    varispeed: Option<Varispeed>,
+    min_window_len: usize,
+}
+
+impl Renderer<'_> {
+    /// The window of a grain of length `len` (the base table when possible).
+    fn window<'s>(&'s self, len: usize, scratch: &'s mut Vec<f32>) -> &'s [f32] {
+        if len == self.base_window.len() {
+            &self.base_window
+        } else {
+            scratch.resize(len, 0.0);
+            if len < self.min_window_len {
+                scratch.fill(1.0);
+            } else {
+                fill_hann(scratch);
+            }
+            scratch
+        }
+    }
+
+    /// Adds the envelope of every grain touching `[a, a + env.len())` to `env`.
+    fn envelope(&self, a: usize, env: &mut [f32], wscratch: &mut Vec<f32>) {
+        let b = a + env.len();
+        for p in &self.pl[touching(self.pl, self.max_len, a, b)] {
+            let (k0, k1) = (a.saturating_sub(p.at), (b - p.at).min(p.len));
+            if k0 >= k1 {
+                continue;
+            }
+            let w = self.window(p.len, wscratch);
+            let dst = &mut env[p.at + k0 - a..p.at + k1 - a];
+            for (e, w) in dst.iter_mut().zip(&w[k0..k1]) {
+                *e += w;
+            }
+        }
+    }
+
+    /// Renders one block of every channel (overlap-add, then envelope division).
+    fn block(
+        &self,
+        a: usize,
+        outs: &mut [&mut [f32]],
+        srcs: &[&[f32]],
+        gain: f32,
+        env_floor: f32,
+        sc: &mut Scratch,
+    ) {
+        let n = outs.first().map_or(0, |o| o.len());
+        let b = a + n;
+        sc.env.clear();
+        sc.env.resize(n, 0.0);
+        for p in &self.pl[touching(self.pl, self.max_len, a, b)] {
+            let (k0, k1) = (a.saturating_sub(p.at), (b - p.at).min(p.len));
+            if k0 >= k1 {
+                continue;
+            }
+            let w = self.window(p.len, &mut sc.window);
+            let w = &w[k0..k1];
+            let o0 = p.at + k0 - a;
+            for (e, w) in sc.env[o0..o0 + w.len()].iter_mut().zip(w) {
+                *e += w;
+            }
+            for (out, src) in outs.iter_mut().zip(srcs) {
+                let dst = &mut out[o0..o0 + w.len()];
+                if p.ratio == 1.0 {
+                    let seg = &src[p.src + k0..p.src + k1];
+                    for ((d, x), w) in dst.iter_mut().zip(seg).zip(w) {
+                        *d += x * gain * w;
+                    }
+                } else {
+                    sc.grain.resize(k1 - k0, 0.0);
+                    let vs = self.varispeed.as_ref().expect("varispeed tables");
+                    vs.read(src, p.src, p.ratio, k0, &mut sc.grain, &mut sc.pad);
+                    for ((d, x), w) in dst.iter_mut().zip(&sc.grain).zip(w) {
+                        *d += x * gain * w;
+                    }
+                }
+            }
+        }
+        for out in outs.iter_mut() {
+            for (o, e) in out.iter_mut().zip(&sc.env) {
+                *o /= e.max(env_floor);
+            }
+        }
+    }
+}
+
+/// Renders `plan` from the wet source `srcs` (one slice per output channel,
+/// multiplied by `gain`) into `out_len` frames per channel.
+pub fn render(
+    plan: &Plan,
+    analysis: &Analysis,
+    s: &Settings,
+    srcs: &[&[f32]],
+    gain: f32,
+    out_len: usize,
+) -> Vec<Vec<f32>> {
+    let (pl, buf_len) = placements(plan, analysis, s);
+    let max_len = pl.iter().map(|p| p.len).max().unwrap_or(0);
+    let mut base_window = vec![0f32; analysis.grain_len];
+    let min_window_len = (MIN_WINDOW_S * s.sample_rate as f64).ceil() as usize;
+    if analysis.grain_len < min_window_len {
+        base_window.fill(1.0);
+    } else {
+        fill_hann(&mut base_window);
+    }
+    let varispeed = if pl.iter().any(|p| p.ratio != 1.0) {
+        Some(Varispeed::new(pl.iter().map(|p| p.ratio)))
+    } else {
+        None
+    };
+    let r = Renderer {
+        pl: &pl,
+        max_len,
+        base_window,
+        varispeed,
+        min_window_len,
+    };
+
+    // Pass 1: the envelope's maximum over the whole buffer.
+    let blocks = buf_len.div_ceil(BLOCK);
+    let env_max = (0..blocks)
+        .into_par_iter()
+        .map_init(
+            || (Vec::<f32>::new(), Vec::<f32>::new()),
+            |(env, ws), bi| {
+                let a = bi * BLOCK;
+                env.clear();
+                env.resize(BLOCK.min(buf_len - a), 0.0);
+                r.envelope(a, env, ws);
+                env.iter().cloned().fold(0.0f32, f32::max)
+            },
+        )
+        .reduce(|| 0.0, f32::max);
+    let env_floor = (0.15 * env_max).max(f32::MIN_POSITIVE);
+
+    // Pass 2: overlap-add and divide, block by block, every channel at once.
+    let mut out: Vec<Vec<f32>> = srcs.iter().map(|_| vec![0f32; out_len]).collect();
+    let nblocks = out_len.div_ceil(BLOCK);
+    let mut per_block: Vec<Vec<&mut [f32]>> = (0..nblocks).map(|_| Vec::new()).collect();
+    for ch in out.iter_mut() {
+        for (bi, sl) in ch.chunks_mut(BLOCK).enumerate() {
+            per_block[bi].push(sl);
+        }
+    }
+    per_block
+        .into_par_iter()
+        .enumerate()
+        .for_each_init(Scratch::default, |sc, (bi, mut outs)| {
+            r.block(bi * BLOCK, &mut outs, srcs, gain, env_floor, sc);
+        });
+    out
+}

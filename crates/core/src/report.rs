@@ -1,0 +1,242 @@
+//! What a run reports (SPEC.md section 10): the JSON document and the text summary.
+//!
+//! Everything here is read from the analysis, the attention and the plan; nothing
+//! is recomputed.
+
+use crate::Prepared;
+use serde::Serialize;
+
+/// Where the audio came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputInfo {
+    pub path: String,
+    pub sample_rate: u32,
+    pub channels: usize,
+    pub frames: usize,
+    pub duration_s: f64,
+}
+
+/// Where the audio went.
+#[derive(Clone, Debug, Serialize)]
+pub struct OutputInfo {
+    pub path: String,
+    pub sample_rate: u32,
+    pub channels: usize,
+    pub frames: usize,
+    pub duration_s: f64,
+    /// `"16"`, `"24"` or `"32f"`.
+    pub bits: String,
+}
+
+/// Effective parameters after clamps, named like the CLI flags.
+#[derive(Clone, Debug, Serialize)]
+pub struct ParamsReport {
+    pub grain_ms: f64,
+    pub hop_ms: f64,
+    pub cand_hop_ms: f64,
+    pub alpha: f64,
+    pub floor_db: f64,
+    pub score: String,
+    pub transient_weight: f64,
+    pub time_jitter_ms: f64,
+    pub pitch_jitter_st: f64,
+    pub recency: f64,
+    pub wet: f64,
+    pub duration_s: f64,
+    pub channels: String,
+    pub attention_norm: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AnalysisReport {
+    pub candidates: usize,
+    pub active: usize,
+    pub mean_score: f64,
+    pub floor_value: f64,
+    pub effective_grains: f64,
+    pub start_s: Vec<f64>,
+    pub rms_power: Vec<f64>,
+    pub score: Vec<f64>,
+    pub active_mask: Vec<bool>,
+    pub prob: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanReport {
+    pub hops: usize,
+    pub grain: Vec<u32>,
+    pub pos_s: Vec<f64>,
+    pub pitch_st: Vec<f32>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MostUsed {
+    pub index: usize,
+    pub start_s: f64,
+    pub count: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct UsageReport {
+    pub counts: Vec<u32>,
+    pub unique: usize,
+    pub most_used: MostUsed,
+}
+
+/// The whole report (`--report FILE.json`); key names are a contract.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub gar_version: String,
+    pub input: InputInfo,
+    pub output: Option<OutputInfo>,
+    pub preset: String,
+    pub params: ParamsReport,
+    pub adjustments: Vec<String>,
+    pub warnings: Vec<String>,
+    pub seed: u64,
+    pub analysis: AnalysisReport,
+    pub plan: PlanReport,
+    pub usage: UsageReport,
+}
+
+impl Report {
+    pub fn new(p: &Prepared, input: InputInfo, output: Option<OutputInfo>) -> Report {
+        let s = &p.settings;
+        let n = p.analysis.len();
+        let counts = p.plan.usage(n);
+        let unique = counts.iter().filter(|&&c| c > 0).count();
+        // Most used: highest count, lowest index on ties.
+        let mut best = 0;
+        for (i, &c) in counts.iter().enumerate() {
+            if c > counts[best] {
+                best = i;
+            }
+        }
+        Report {
+            gar_version: crate::VERSION.to_string(),
+            input,
+            output,
+            preset: s.preset.id().to_string(),
+            params: ParamsReport {
+                grain_ms: s.grain_ms,
+                hop_ms: s.hop_ms,
+                cand_hop_ms: s.cand_hop_ms,
+                alpha: s.alpha,
+                floor_db: s.floor_db,
+                score: s.score.id().to_string(),
+                transient_weight: s.transient_weight,
+                time_jitter_ms: s.time_jitter_ms,
+                pitch_jitter_st: s.pitch_jitter_st,
+                recency: s.recency,
+                wet: s.wet,
+                duration_s: s.duration_s,
+                channels: s.channels.id().to_string(),
+                attention_norm: s.attention_norm.id().to_string(),
+            },
+            adjustments: s.adjustments.clone(),
+            warnings: p.warnings.clone(),
+            seed: p.seed,
+            analysis: AnalysisReport {
+                candidates: n,
+                active: p.attention.active_count(),
+                mean_score: p.attention.mean_score,
+                floor_value: p.attention.floor_value,
+                effective_grains: p.attention.effective_grains(),
+                start_s: (0..n)
+                    .map(|i| p.analysis.start_s(i, s.sample_rate))
+                    .collect(),
+                rms_power: p.analysis.rms_power.clone(),
+                score: p.analysis.score.clone(),
+                active_mask: p.attention.active.clone(),
+                prob: p.attention.prob.clone(),
+            },
+            plan: PlanReport {
+                hops: p.plan.hops(),
+                grain: p.plan.grain.clone(),
+                pos_s: p.plan.pos_s.clone(),
+                pitch_st: p.plan.pitch_st.clone(),
+            },
+            usage: UsageReport {
+                unique,
+                most_used: MostUsed {
+                    index: best,
+                    start_s: p.analysis.start_s(best, s.sample_rate),
+                    count: counts[best],
+                },
+                counts,
+            },
+        }
+    }
+
+    /// The human summary, in the spirit of the original's info window.
+    pub fn summary(&self) -> String {
+        let mut t = String::new();
+        let p = &self.params;
+        let a = &self.analysis;
+        let i = &self.input;
+        t += &format!(
+            "gar {}  preset {}\n",
+            self.gar_version, self.preset
+        );
+        t += &format!(
+            "input   {}  {} Hz, {} ch, {:.3} s\n",
+            i.path, i.sample_rate, i.channels, i.duration_s
+        );
+        t += &format!(
+            "params  grain {} ms, hop {} ms, cand hop {} ms, alpha {}, floor {} dB, score {}{}\n",
+            crate::params::num(p.grain_ms),
+            crate::params::num(p.hop_ms),
+            crate::params::num(p.cand_hop_ms),
+            crate::params::num(p.alpha),
+            crate::params::num(p.floor_db),
+            p.score,
+            if p.score == "mixed" {
+                format!(" (tw {})", crate::params::num(p.transient_weight))
+            } else {
+                String::new()
+            }
+        );
+        t += &format!(
+            "        time jitter {} ms, pitch jitter {} st, recency {}, wet {} %, norm {}, channels {}\n",
+            crate::params::num(p.time_jitter_ms),
+            crate::params::num(p.pitch_jitter_st),
+            crate::params::num(p.recency),
+            crate::params::num(p.wet),
+            p.attention_norm,
+            p.channels
+        );
+        for adj in &self.adjustments {
+            t += &format!("adjust  {adj}\n");
+        }
+        for w in &self.warnings {
+            t += &format!("warning {w}\n");
+        }
+        t += &format!("seed    {}\n", self.seed);
+        t += &format!(
+            "grains  {} candidates, {} active ({:.1}%), mean score {:.4}, floor {:.4}, effective {:.1}\n",
+            a.candidates,
+            a.active,
+            100.0 * a.active as f64 / a.candidates as f64,
+            a.mean_score,
+            a.floor_value,
+            a.effective_grains
+        );
+        let u = &self.usage;
+        t += &format!(
+            "plan    {} hops, {} unique grains used ({:.1}% of candidates), most used #{} at {:.3} s ({}x)\n",
+            self.plan.hops,
+            u.unique,
+            100.0 * u.unique as f64 / a.candidates as f64,
+            u.most_used.index,
+            u.most_used.start_s,
+            u.most_used.count
+        );
+        if let Some(o) = &self.output {
+            t += &format!(
+                "output  {}  {} Hz, {} ch, {:.3} s, {}-bit\n",
+                o.path, o.sample_rate, o.channels, o.duration_s, o.bits
+            );
+        }
+        t
+    }
+}
