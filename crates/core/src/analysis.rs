@@ -51,8 +51,12 @@ pub fn candidate_starts(s: &Settings) -> Vec<usize> {
         .collect()
 }
 
-/// Analyses the source: `channels` are averaged to the mono analysis signal.
-pub fn analyze(channels: &[&[f32]], s: &Settings) -> Analysis {
+/// Analyses the source: `channels` are averaged to the mono analysis signal,
+/// which is measured at the wet source's level (`gain`, the factor that brings
+/// the wet source to peak 0.99), as the original reports it. Scores do not
+/// depend on `gain`; the reported powers do.
+pub fn analyze(channels: &[&[f32]], s: &Settings, gain: f32) -> Analysis {
+    let g2 = (gain as f64) * (gain as f64);
     let l = s.grain_len();
     let start = candidate_starts(s);
     let w = hann_f64(l);
@@ -77,7 +81,7 @@ pub fn analyze(channels: &[&[f32]], s: &Settings) -> Analysis {
                         })
                         .sum::<f64>()
                 };
-                (acc / l as f64).max(1e-18)
+                (g2 * acc / l as f64).max(1e-18)
             },
         )
         .collect();

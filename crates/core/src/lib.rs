@@ -53,7 +53,7 @@ pub fn prepare(
 ) -> Result<Prepared, ParamError> {
     let len = channels.first().map_or(0, |c| c.len());
     let settings = params.resolve(preset, sample_rate, len)?;
-    let analysis = analysis::analyze(channels, &settings);
+    let analysis = analysis::analyze(channels, &settings, wet_gain(channels, settings.channels));
     let attention = attention::attend(
         &analysis.score,
         settings.alpha,
@@ -80,6 +80,26 @@ pub fn prepare(
     })
 }
 
+/// The gain that brings the wet source to peak 0.99 over all its channels
+/// (SPEC.md section 2): every channel for linked output, the mono mix for mono.
+/// A silent source keeps gain 1.
+pub fn wet_gain(channels: &[&[f32]], mode: ChannelMode) -> f32 {
+    let pk = if mode == ChannelMode::Mono && channels.len() > 1 {
+        let len = channels.first().map_or(0, |c| c.len());
+        let n = channels.len() as f32;
+        (0..len).fold(0f32, |m, i| {
+            m.max((channels.iter().map(|c| c[i]).sum::<f32>() / n).abs())
+        })
+    } else {
+        finish::peak(channels)
+    } as f64;
+    if pk > 0.0 {
+        (finish::PEAK / pk) as f32
+    } else {
+        1.0
+    }
+}
+
 /// The mono mix (average of the channels).
 pub fn mono_mix(channels: &[&[f32]]) -> Vec<f32> {
     let len = channels.first().map_or(0, |c| c.len());
@@ -102,9 +122,7 @@ pub fn render_prepared(p: &Prepared, channels: &[&[f32]]) -> Vec<Vec<f32>> {
     } else {
         channels.to_vec()
     };
-    // The wet source is scaled to peak 0.99 over all its channels (SPEC.md section 2).
-    let pk = finish::peak(&wet_src) as f64;
-    let gain = if pk > 0.0 { (finish::PEAK / pk) as f32 } else { 1.0 };
+    let gain = wet_gain(channels, s.channels);
     let mut out = render::render(&p.plan, &p.analysis, s, &wet_src, gain, s.output_len());
     finish::finish(&mut out, &wet_src, s.duration_s, s.sample_rate, s.wet);
     out

@@ -122,6 +122,41 @@ fn decode_source(
         }
     }
 
+    // Symphonia 0.6.1 can panic on malformed input: e.g. `attempt to multiply with overflow` in
+    // symphonia-format-riff (common.rs, `FormatPcm::make_packet_info`) for a WAV/AIFF header with
+    // a huge channel count, in builds with overflow checks. A panic must never escape to the
+    // caller, so the whole symphonia part runs under `catch_unwind` and a panic becomes a
+    // `DecodeError::Decode`. Nothing is shared across the boundary except the source, which is
+    // dropped either way, so `AssertUnwindSafe` is sound here.
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_symphonia(source, path, ext, byte_len, sniffed.as_ref())
+    }));
+    match run {
+        Ok(result) => result,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(DecodeError::Decode {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "the decoder crashed on malformed data (internal panic: {msg}); expected a \
+                     well-formed file"
+                ),
+            })
+        }
+    }
+}
+
+fn decode_symphonia(
+    source: Box<dyn MediaSource>,
+    path: &Path,
+    ext: Option<&str>,
+    byte_len: u64,
+    sniffed: Option<&Sniffed>,
+) -> Result<Decoded, DecodeError> {
     let mss = MediaSourceStream::new(
         source,
         MediaSourceStreamOptions { buffer_len: STREAM_BUFFER_LEN },
@@ -139,10 +174,10 @@ fn decode_source(
     );
     let mut reader = match probed {
         Ok(r) => r,
-        Err(e) => return Err(probe_error(path, e, sniffed.as_ref())),
+        Err(e) => return Err(probe_error(path, e, sniffed)),
     };
 
-    Decoder::new(path, reader.as_mut(), byte_len, sniffed.as_ref())?.run()
+    Decoder::new(path, reader.as_mut(), byte_len, sniffed)?.run()
 }
 
 /// Map a probe failure to the right variant: unknown magic means "unsupported format", a known
@@ -378,6 +413,7 @@ impl<'a> Decoder<'a> {
         let mut decoded_packets: u64 = 0;
         let mut empty_run: u32 = 0;
         let mut rate_change_warned = false;
+        let mut eof_warning: Option<usize> = None;
 
         loop {
             let packet = match self.reader.next_packet() {
@@ -393,6 +429,7 @@ impl<'a> Decoder<'a> {
                     break;
                 }
                 Err(SymError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    eof_warning = Some(self.warnings.len());
                     self.warnings.push(format!(
                         "file is truncated: it ends in the middle of a packet after {} decoded \
                          frames",
@@ -507,11 +544,20 @@ impl<'a> Decoder<'a> {
             )));
         }
 
+        // Compare with the frame count the header promised. For WAV/AIFF/FLAC it is exact; for
+        // MP3 it may be an estimate from the file size, so only a clear shortfall counts.
         let exact = header_count_is_exact(self.reader);
-        let shortfall = self.promised.filter(|&p| exact && (frames as u64) < p);
+        let shortfall = self.promised.filter(|&p| {
+            let got = frames as u64;
+            if exact { got < p } else { got.saturating_add((p / 100).max(4096)) < p }
+        });
         if let Some(promised) = shortfall {
+            // This says more than the generic end-of-file warning, which it replaces.
+            if let Some(i) = eof_warning {
+                self.warnings.remove(i);
+            }
             self.warnings.push(format!(
-                "file is truncated: header promised {promised} frames, decoded {frames}"
+                "file is truncated or corrupt: header promised {promised} frames, decoded {frames}"
             ));
         }
 
