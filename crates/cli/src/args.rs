@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Re-synthesise a sound file and write a WAV.
-    Render(RenderArgs),
+    Render(Box<RenderArgs>),
     /// Print every preset with every value.
     Presets {
         /// Print JSON instead of a table.
@@ -52,16 +52,21 @@ pub struct EngineArgs {
     #[arg(long, short = 'p', value_name = "ID")]
     pub preset: Option<String>,
     /// Grain length, ms (5..1000) [custom: 50]
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     pub grain_ms: Option<f64>,
     /// Synthesis hop between output grains, ms (>= 1, <= grain/2) [custom: 25]
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     pub hop_ms: Option<f64>,
     /// Hop between candidate grains in the source, ms (>= 1, <= grain) [custom: 20]
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     pub cand_hop_ms: Option<f64>,
     /// Attention sharpness alpha (>= 0.01; 1-3 gentle, 5-10 crystallised, 15+ winner-take-most) [custom: 8]
-    #[arg(long, visible_alias = "temperature", value_name = "A")]
+    #[arg(
+        long,
+        visible_alias = "temperature",
+        value_name = "A",
+        allow_negative_numbers = true
+    )]
     pub alpha: Option<f64>,
     /// ReLU gate floor relative to the mean score, dB (any finite value) [custom: 0]
     #[arg(long, value_name = "DB", allow_negative_numbers = true)]

@@ -21,10 +21,16 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool) -> Result<(), Failure>
     if !dir.exists() {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the demo folder {}", dir.display()))?;
-        std::fs::write(dir.join(MARKER), "made by `gar demo`; its files are replaced on each run\n")
-            .with_context(|| format!("cannot write in {}", dir.display()))?;
+        std::fs::write(
+            dir.join(MARKER),
+            "made by `gar demo`; its files are replaced on each run\n",
+        )
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
     } else if !dir.is_dir() {
-        return Err(Failure::Run(anyhow!("{} exists and is not a folder", dir.display())));
+        return Err(Failure::Run(anyhow!(
+            "{} exists and is not a folder",
+            dir.display()
+        )));
     }
     let replace = force || ours || dir.join(MARKER).exists();
     if !replace {

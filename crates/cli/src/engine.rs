@@ -50,7 +50,9 @@ pub fn params_from_flags(e: &EngineArgs) -> Result<(Preset, Params), Failure> {
     }
     if let Some(s) = &e.attention_norm {
         p.attention_norm = AttentionNorm::parse(s).ok_or_else(|| {
-            Failure::Usage(format!("unknown --attention-norm '{s}'; expected range or mean"))
+            Failure::Usage(format!(
+                "unknown --attention-norm '{s}'; expected range or mean"
+            ))
         })?;
     }
     if let Some(s) = &e.channels {
@@ -95,14 +97,19 @@ pub fn default_output(input: &Path, preset: Preset) -> PathBuf {
 
 /// Refuses to write `target` over the input (any spelling) or, without `force`,
 /// over an existing file.
-pub fn check_target(target: &Path, input: Option<&Path>, force: bool, what: &str) -> Result<(), Failure> {
-    if let Some(input) = input {
-        if gar_io::same_file(target, input) {
-            return Err(Failure::Run(anyhow!(
-                "the {what} {} is the input file; gar never writes its input (choose another path)",
-                target.display()
-            )));
-        }
+pub fn check_target(
+    target: &Path,
+    input: Option<&Path>,
+    force: bool,
+    what: &str,
+) -> Result<(), Failure> {
+    if let Some(input) = input
+        && gar_io::same_file(target, input)
+    {
+        return Err(Failure::Run(anyhow!(
+            "the {what} {} is the input file; gar never writes its input (choose another path)",
+            target.display()
+        )));
     }
     if target.is_dir() {
         return Err(Failure::Run(anyhow!(
@@ -128,7 +135,9 @@ fn readable_permissions() -> std::fs::Permissions {
     }
     #[cfg(not(unix))]
     {
-        std::fs::metadata(".").map(|m| m.permissions()).unwrap_or_else(|_| unreachable!())
+        std::fs::metadata(".")
+            .map(|m| m.permissions())
+            .unwrap_or_else(|_| unreachable!())
     }
 }
 
@@ -161,7 +170,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()
 }
 
 /// Writes a WAV atomically, registering its temp file for Ctrl-C cleanup.
-pub fn write_wav(path: &Path, sr: u32, chs: &[Vec<f32>], bits: Bits, force: bool) -> anyhow::Result<()> {
+pub fn write_wav(
+    path: &Path,
+    sr: u32,
+    chs: &[Vec<f32>],
+    bits: Bits,
+    force: bool,
+) -> anyhow::Result<()> {
     let slices: Vec<&[f32]> = chs.iter().map(|c| c.as_slice()).collect();
     let mut tmp_seen: Option<PathBuf> = None;
     let res = gar_io::write_wav_atomic(path, sr, &slices, bits, force, |t| {
@@ -204,35 +219,59 @@ pub fn input_info(path: &Path, d: &Decoded) -> InputInfo {
 pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
     let (preset, params) = params_from_flags(&a.engine)?;
     let bits: Bits = a.bits.parse().map_err(|_| {
-        Failure::Usage(format!("unknown --bits '{}'; expected 16, 24 or 32f", a.bits))
+        Failure::Usage(format!(
+            "unknown --bits '{}'; expected 16, 24 or 32f",
+            a.bits
+        ))
     })?;
     // Catch parameter mistakes before reading a possibly long file.
     params
         .resolve(preset, 44100, 44100 * 60)
         .map_err(|e| param_failure(e, &a.input))?;
     let seed = resolve_seed(a.engine.seed)?;
-    let output = a.output.clone().unwrap_or_else(|| default_output(&a.input, preset));
+    let output = a
+        .output
+        .clone()
+        .unwrap_or_else(|| default_output(&a.input, preset));
     check_target(&output, Some(&a.input), a.force, "output")?;
     if let Some(r) = &a.report {
         check_target(r, Some(&a.input), a.force, "report")?;
         if gar_io::same_file(r, &output) || r == &output {
-            return Err(Failure::Usage("--report and --output name the same file".into()));
+            return Err(Failure::Usage(
+                "--report and --output name the same file".into(),
+            ));
         }
     }
 
+    let t0 = std::time::Instant::now();
+    let profile = std::env::var_os("GAR_PROFILE").is_some();
+    let stage = |name: &str, t: &mut std::time::Instant| {
+        if profile {
+            eprintln!(
+                "gar: {name:<8} {:>8.1} ms",
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        *t = std::time::Instant::now();
+    };
+    let mut t = t0;
     let dec = decode(&a.input)?;
+    stage("decode", &mut t);
     let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
     let mut prepared = gar_core::prepare(&chans, dec.sample_rate, &params, preset, seed)
         .map_err(|e| param_failure(e, &a.input))?;
     let mut warnings = decode_warnings(&dec);
     warnings.append(&mut prepared.warnings);
     prepared.warnings = warnings;
+    stage("prepare", &mut t);
     let out = gar_core::render_prepared(&prepared, &chans);
+    stage("render", &mut t);
     let input = input_info(&a.input, &dec);
     drop(chans);
     drop(dec);
 
     write_wav(&output, prepared.settings.sample_rate, &out, bits, a.force)?;
+    stage("encode", &mut t);
     let frames = out.first().map_or(0, |c| c.len());
     let report = Report::new(
         &prepared,
@@ -279,7 +318,18 @@ pub fn presets_command(json: bool) {
     }
     println!(
         "{:<14} {:>6} {:>5} {:>5} {:>6} {:>6} {:>6} {:>4} {:>6} {:>6} {:>7} {:>4}  character",
-        "preset", "grain", "hop", "cand", "alpha", "floor", "score", "tw", "tjit", "pjit", "recency", "wet"
+        "preset",
+        "grain",
+        "hop",
+        "cand",
+        "alpha",
+        "floor",
+        "score",
+        "tw",
+        "tjit",
+        "pjit",
+        "recency",
+        "wet"
     );
     println!(
         "{:<14} {:>6} {:>5} {:>5} {:>6} {:>6} {:>6} {:>4} {:>6} {:>6} {:>7} {:>4}",

@@ -70,9 +70,10 @@ pub fn analyze(channels: &[&[f32]], s: &Settings, gain: f32) -> Analysis {
                     windowed_power(&channels[0][st..st + l], &w)
                 } else {
                     mix.clear();
-                    mix.extend((st..st + l).map(|n| {
-                        channels.iter().map(|c| c[n] as f64).sum::<f64>() / nch
-                    }));
+                    mix.extend(
+                        (st..st + l)
+                            .map(|n| channels.iter().map(|c| c[n] as f64).sum::<f64>() / nch),
+                    );
                     mix.iter()
                         .zip(&w)
                         .map(|(x, w)| {

@@ -63,7 +63,13 @@ pub fn normalize(chs: &mut [Vec<f32>]) -> f64 {
 }
 
 /// Fades, wet/dry and peak, in that order, on already-trimmed output.
-pub fn finish(out: &mut [Vec<f32>], dry: &[&[f32]], duration_s: f64, sample_rate: u32, wet_percent: f64) {
+pub fn finish(
+    out: &mut [Vec<f32>],
+    dry: &[&[f32]],
+    duration_s: f64,
+    sample_rate: u32,
+    wet_percent: f64,
+) {
     let nf = fade_len(duration_s, sample_rate);
     for (ch, d) in out.iter_mut().zip(dry) {
         apply_fades(ch, nf);

@@ -83,7 +83,10 @@ impl Sampler {
                 cum.push(acc);
             }
         }
-        assert!(!idx.is_empty(), "at least one candidate has probability > 0");
+        assert!(
+            !idx.is_empty(),
+            "at least one candidate has probability > 0"
+        );
         Sampler { idx, p, cum }
     }
 
@@ -98,7 +101,9 @@ impl Sampler {
 
     /// The survivor whose interval holds `u` in [0, total).
     fn locate(&self, u: f64) -> usize {
-        self.cum.partition_point(|&c| c <= u).min(self.cum.len() - 1)
+        self.cum
+            .partition_point(|&c| c <= u)
+            .min(self.cum.len() - 1)
     }
 
     /// Draws from `prob` alone.
@@ -137,7 +142,11 @@ impl Sampler {
                     return self.idx[e.0];
                 }
             }
-            return self.idx[pen.iter().rev().find(|e| e.3 > 0.0).map_or(pen[0].0, |e| e.0)];
+            return self.idx[pen
+                .iter()
+                .rev()
+                .find(|e| e.3 > 0.0)
+                .map_or(pen[0].0, |e| e.0)];
         }
         // Map u from the "everyone else" mass onto the full table by skipping
         // the recent picks' intervals (in ascending order).

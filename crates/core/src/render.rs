@@ -41,11 +41,7 @@ pub fn placements(plan: &Plan, analysis: &Analysis, s: &Settings) -> (Vec<Placem
     let mut v: Vec<Placement> = (0..plan.hops())
         .map(|h| {
             let st = plan.pitch_st[h] as f64;
-            let ratio = if st == 0.0 {
-                1.0
-            } else {
-                2f64.powf(st / 12.0)
-            };
+            let ratio = if st == 0.0 { 1.0 } else { 2f64.powf(st / 12.0) };
             let len = if ratio == 1.0 {
                 l
             } else {
@@ -221,7 +217,16 @@ pub fn render(
     let env_floor = (0.15 * env_max).max(f32::MIN_POSITIVE);
 
     // Pass 2: overlap-add and divide, block by block, every channel at once.
-    let mut out: Vec<Vec<f32>> = srcs.iter().map(|_| vec![0f32; out_len]).collect();
+    // Zero the buffers here, on one thread: first-touch page faults taken by
+    // several threads at once cost more system time than the rendering itself.
+    let mut out: Vec<Vec<f32>> = srcs
+        .iter()
+        .map(|_| {
+            let mut v = Vec::with_capacity(out_len);
+            v.resize(out_len, 0f32);
+            v
+        })
+        .collect();
     let nblocks = out_len.div_ceil(BLOCK);
     let mut per_block: Vec<Vec<&mut [f32]>> = (0..nblocks).map(|_| Vec::new()).collect();
     for ch in out.iter_mut() {

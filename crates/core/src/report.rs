@@ -174,10 +174,7 @@ impl Report {
         let p = &self.params;
         let a = &self.analysis;
         let i = &self.input;
-        t += &format!(
-            "gar {}  preset {}\n",
-            self.gar_version, self.preset
-        );
+        t += &format!("gar {}  preset {}\n", self.gar_version, self.preset);
         t += &format!(
             "input   {}  {} Hz, {} ch, {:.3} s\n",
             i.path, i.sample_rate, i.channels, i.duration_s

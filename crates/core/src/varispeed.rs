@@ -1,7 +1,8 @@
 //! Varispeed: band-limited resampling of a grain by a speed ratio (SPEC.md section 7.2).
 //!
-//! A Kaiser-windowed sinc, tabulated per phase (polyphase, linear interpolation
-//! between adjacent phases). Hand-written rather than a resampling crate because a
+//! A Kaiser-windowed sinc, tabulated per phase (polyphase, 2048 phases per
+//! sample, nearest phase: a timing error of at most 1/4096 sample, below -60 dB
+//! for content under 15 kHz at 44.1 kHz). Hand-written rather than a resampling crate because a
 //! grain needs one arbitrary, non-rational ratio over a few hundred samples, read
 //! straight from the source without copies or per-grain setup; the crates
 //! (rubato, ...) are built for streams at a fixed ratio.
@@ -11,19 +12,20 @@
 //! 1/16 semitone for the table choice, so the cutoff is never too high.
 
 /// Zero crossings of the sinc on each side of the centre (at the cutoff scale).
-const ZERO_CROSSINGS: f64 = 24.0;
+const ZERO_CROSSINGS: f64 = 16.0;
 /// Cutoff as a fraction of the (input or output, the lower) Nyquist frequency.
-const CUTOFF: f64 = 0.88;
-/// Kaiser beta: about -85 dB side lobes.
-const KAISER_BETA: f64 = 8.6;
+const CUTOFF: f64 = 0.86;
+/// Kaiser beta: about -72 dB side lobes.
+const KAISER_BETA: f64 = 7.0;
 /// Phases per input sample in the table.
-const PHASES: usize = 256;
+const PHASES: usize = 2048;
 /// Table buckets per semitone for ratios above 1.
 const BUCKETS_PER_ST: f64 = 16.0;
 /// Ratios above 1 up to this many semitones get their own bucket.
 const MAX_UP_ST: f64 = 4.0;
 
-/// One filter table: `PHASES + 1` rows of `taps` coefficients.
+/// One filter table: `PHASES + 1` rows of `taps` coefficients (the last row,
+/// phase 1.0, is where a fractional position rounds up to).
 #[derive(Clone, Debug)]
 struct Table {
     taps: usize,
@@ -134,8 +136,7 @@ pub fn shifted_len(len: usize, ratio: f64) -> usize {
 impl Varispeed {
     /// Builds the tables for the given ratios (each distinct bucket once).
     pub fn new(ratios: impl IntoIterator<Item = f64>) -> Varispeed {
-        let mut tables: Vec<Option<Table>> =
-            vec![None; (MAX_UP_ST * BUCKETS_PER_ST) as usize + 2];
+        let mut tables: Vec<Option<Table>> = vec![None; (MAX_UP_ST * BUCKETS_PER_ST) as usize + 2];
         for r in ratios {
             let b = bucket_of(r);
             if tables[b].is_none() {
@@ -166,11 +167,8 @@ impl Varispeed {
             let pos = start as f64 + ((k0 + i) as f64 + 0.5) * ratio - 0.5;
             let fl = pos.floor();
             let frac = pos - fl;
-            let phf = frac * PHASES as f64;
-            let ph = (phf as usize).min(PHASES - 1);
-            let f = (phf - ph as f64) as f32;
-            let row0 = &t.coef[ph * taps..(ph + 1) * taps];
-            let row1 = &t.coef[(ph + 1) * taps..(ph + 2) * taps];
+            let ph = ((frac * PHASES as f64).round() as usize).min(PHASES);
+            let row = &t.coef[ph * taps..(ph + 1) * taps];
             let first = fl as i64 - t.left as i64;
             let seg: &[f32] = if first >= 0 && (first as usize + taps) <= src.len() {
                 &src[first as usize..first as usize + taps]
@@ -186,9 +184,7 @@ impl Varispeed {
                 }));
                 scratch
             };
-            let d0 = dot(seg, row0);
-            let d1 = dot(seg, row1);
-            *o = d0 + f * (d1 - d0);
+            *o = dot(seg, row);
         }
     }
 }

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::GenericAudioBufferRef;
 use symphonia::core::codecs::audio::well_known::{
-    CODEC_ID_FLAC, CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3, CODEC_ID_PCM_ALAW,
-    CODEC_ID_PCM_F32BE, CODEC_ID_PCM_F32LE, CODEC_ID_PCM_F64BE, CODEC_ID_PCM_F64LE,
-    CODEC_ID_PCM_MULAW, CODEC_ID_PCM_S8, CODEC_ID_PCM_S16BE, CODEC_ID_PCM_S16LE,
-    CODEC_ID_PCM_S24BE, CODEC_ID_PCM_S24LE, CODEC_ID_PCM_S32BE, CODEC_ID_PCM_S32LE,
-    CODEC_ID_PCM_U8, CODEC_ID_PCM_U16BE, CODEC_ID_PCM_U16LE, CODEC_ID_PCM_U24BE,
-    CODEC_ID_PCM_U24LE, CODEC_ID_PCM_U32BE, CODEC_ID_PCM_U32LE, CODEC_ID_VORBIS,
+    CODEC_ID_FLAC, CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3, CODEC_ID_PCM_ALAW, CODEC_ID_PCM_F32BE,
+    CODEC_ID_PCM_F32LE, CODEC_ID_PCM_F64BE, CODEC_ID_PCM_F64LE, CODEC_ID_PCM_MULAW,
+    CODEC_ID_PCM_S8, CODEC_ID_PCM_S16BE, CODEC_ID_PCM_S16LE, CODEC_ID_PCM_S24BE,
+    CODEC_ID_PCM_S24LE, CODEC_ID_PCM_S32BE, CODEC_ID_PCM_S32LE, CODEC_ID_PCM_U8,
+    CODEC_ID_PCM_U16BE, CODEC_ID_PCM_U16LE, CODEC_ID_PCM_U24BE, CODEC_ID_PCM_U24LE,
+    CODEC_ID_PCM_U32BE, CODEC_ID_PCM_U32LE, CODEC_ID_VORBIS,
 };
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
@@ -57,22 +57,33 @@ const STREAM_BUFFER_LEN: usize = 256 * 1024;
 /// Decode an audio file (WAV, AIFF, FLAC, MP3, Ogg Vorbis) into planar `f32`.
 pub fn decode_file(path: &Path) -> Result<Decoded, DecodeError> {
     let open_err = |e: io::Error| match e.kind() {
-        io::ErrorKind::NotFound => DecodeError::NotFound { path: path.to_path_buf() },
-        io::ErrorKind::PermissionDenied => {
-            DecodeError::PermissionDenied { path: path.to_path_buf() }
-        }
-        io::ErrorKind::IsADirectory => DecodeError::IsDirectory { path: path.to_path_buf() },
-        _ => DecodeError::Io { path: path.to_path_buf(), source: e },
+        io::ErrorKind::NotFound => DecodeError::NotFound {
+            path: path.to_path_buf(),
+        },
+        io::ErrorKind::PermissionDenied => DecodeError::PermissionDenied {
+            path: path.to_path_buf(),
+        },
+        io::ErrorKind::IsADirectory => DecodeError::IsDirectory {
+            path: path.to_path_buf(),
+        },
+        _ => DecodeError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
     };
     let meta = std::fs::metadata(path).map_err(open_err)?;
     if meta.is_dir() {
-        return Err(DecodeError::IsDirectory { path: path.to_path_buf() });
+        return Err(DecodeError::IsDirectory {
+            path: path.to_path_buf(),
+        });
     }
     let mut file = File::open(path).map_err(open_err)?;
     // Re-check on the open handle (the path may have been replaced in between).
     let len = file.metadata().map_err(open_err)?.len();
     if len == 0 {
-        return Err(DecodeError::Empty { path: path.to_path_buf() });
+        return Err(DecodeError::Empty {
+            path: path.to_path_buf(),
+        });
     }
 
     // Look at the first bytes ourselves, then rewind for symphonia.
@@ -82,7 +93,9 @@ pub fn decode_file(path: &Path) -> Result<Decoded, DecodeError> {
         .read_to_end(&mut head)
         .map_err(open_err)?;
     if head.is_empty() {
-        return Err(DecodeError::Empty { path: path.to_path_buf() });
+        return Err(DecodeError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     file.seek(SeekFrom::Start(0)).map_err(open_err)?;
 
@@ -101,8 +114,17 @@ pub fn decode_bytes(bytes: Vec<u8>, ext_hint: Option<&str>) -> Result<Decoded, D
         return Err(DecodeError::Empty { path: label });
     }
     let len = bytes.len() as u64;
-    let head = bytes.get(..sniff::SNIFF_LEN.min(bytes.len())).unwrap_or_default().to_vec();
-    decode_source(Box::new(io::Cursor::new(bytes)), &label, ext_hint, len, &head)
+    let head = bytes
+        .get(..sniff::SNIFF_LEN.min(bytes.len()))
+        .unwrap_or_default()
+        .to_vec();
+    decode_source(
+        Box::new(io::Cursor::new(bytes)),
+        &label,
+        ext_hint,
+        len,
+        &head,
+    )
 }
 
 fn decode_source(
@@ -115,10 +137,20 @@ fn decode_source(
     let sniffed = sniff::sniff(head);
     if let Some(s) = &sniffed {
         if s.channels() == Some(0) {
-            return Err(DecodeError::ZeroChannels { path: path.to_path_buf() });
+            return Err(DecodeError::ZeroChannels {
+                path: path.to_path_buf(),
+            });
         }
         if s.zero_rate() {
-            return Err(DecodeError::ZeroSampleRate { path: path.to_path_buf() });
+            return Err(DecodeError::ZeroSampleRate {
+                path: path.to_path_buf(),
+            });
+        }
+        if let Some(detail) = s.unsupported_channels() {
+            return Err(DecodeError::UnsupportedFormat {
+                path: path.to_path_buf(),
+                detail,
+            });
         }
     }
 
@@ -159,7 +191,9 @@ fn decode_symphonia(
 ) -> Result<Decoded, DecodeError> {
     let mss = MediaSourceStream::new(
         source,
-        MediaSourceStreamOptions { buffer_len: STREAM_BUFFER_LEN },
+        MediaSourceStreamOptions {
+            buffer_len: STREAM_BUFFER_LEN,
+        },
     );
     let mut hint = Hint::new();
     if let Some(ext) = ext {
@@ -230,7 +264,11 @@ fn probe_error(path: &Path, e: SymError, sniffed: Option<&Sniffed>) -> DecodeErr
 }
 
 /// Human description of the input format.
-fn describe(reader: &dyn FormatReader, params: &AudioCodecParameters, sniffed: Option<&Sniffed>) -> String {
+fn describe(
+    reader: &dyn FormatReader,
+    params: &AudioCodecParameters,
+    sniffed: Option<&Sniffed>,
+) -> String {
     let fmt = reader.format_info().format;
     let codec = params.codec;
     let bits = params.bits_per_sample;
@@ -274,7 +312,11 @@ fn describe(reader: &dyn FormatReader, params: &AudioCodecParameters, sniffed: O
 
     if fmt == FORMAT_ID_WAVE {
         let ext = matches!(sniffed, Some(Sniffed::Wav(Some(f))) if f.format_tag == 0xfffe);
-        let container = if ext { "WAV (WAVE_FORMAT_EXTENSIBLE)" } else { "WAV" };
+        let container = if ext {
+            "WAV (WAVE_FORMAT_EXTENSIBLE)"
+        } else {
+            "WAV"
+        };
         format!("{container}, {}", pcm.unwrap_or_else(fallback))
     } else if fmt == FORMAT_ID_AIFF {
         let aifc = matches!(sniffed, Some(Sniffed::Aiff(Some(c))) if c.aifc);
@@ -321,7 +363,9 @@ impl<'a> Decoder<'a> {
         byte_len: u64,
         sniffed: Option<&Sniffed>,
     ) -> Result<Self, DecodeError> {
-        let no_track = || DecodeError::NoAudioTrack { path: path.to_path_buf() };
+        let no_track = || DecodeError::NoAudioTrack {
+            path: path.to_path_buf(),
+        };
         let track = reader
             .default_track(TrackType::Audio)
             .or_else(|| reader.first_track(TrackType::Audio))
@@ -337,11 +381,17 @@ impl<'a> Decoder<'a> {
 
         let channels = params.channels.as_ref().map_or(0, |c| c.count());
         if channels == 0 {
-            return Err(DecodeError::ZeroChannels { path: path.to_path_buf() });
+            return Err(DecodeError::ZeroChannels {
+                path: path.to_path_buf(),
+            });
         }
         let sample_rate = match params.sample_rate {
             Some(r) if r > 0 => r,
-            _ => return Err(DecodeError::ZeroSampleRate { path: path.to_path_buf() }),
+            _ => {
+                return Err(DecodeError::ZeroSampleRate {
+                    path: path.to_path_buf(),
+                });
+            }
         };
 
         // Reserve from the header's frame count, but never trust it beyond what the input could
@@ -383,7 +433,10 @@ impl<'a> Decoder<'a> {
     }
 
     fn fatal(&self, detail: String) -> DecodeError {
-        DecodeError::Decode { path: self.path.to_path_buf(), detail }
+        DecodeError::Decode {
+            path: self.path.to_path_buf(),
+            detail,
+        }
     }
 
     fn frames(&self) -> usize {
@@ -402,10 +455,9 @@ impl<'a> Decoder<'a> {
                 });
             }
             Err(e) => {
-                return Err(self.fatal(format!(
-                    "could not set up the {} decoder: {e}",
-                    self.format
-                )));
+                return Err(
+                    self.fatal(format!("could not set up the {} decoder: {e}", self.format))
+                );
             }
         };
 
@@ -549,7 +601,11 @@ impl<'a> Decoder<'a> {
         let exact = header_count_is_exact(self.reader);
         let shortfall = self.promised.filter(|&p| {
             let got = frames as u64;
-            if exact { got < p } else { got.saturating_add((p / 100).max(4096)) < p }
+            if exact {
+                got < p
+            } else {
+                got.saturating_add((p / 100).max(4096)) < p
+            }
         });
         if let Some(promised) = shortfall {
             // This says more than the generic end-of-file warning, which it replaces.

@@ -89,7 +89,10 @@ fn validate(
         return Err(EncodeError::NoChannels { path: path() });
     };
     if channels.len() > usize::from(u16::MAX) {
-        return Err(EncodeError::TooManyChannels { path: path(), channels: channels.len() });
+        return Err(EncodeError::TooManyChannels {
+            path: path(),
+            channels: channels.len(),
+        });
     }
     if sample_rate == 0 {
         return Err(EncodeError::ZeroSampleRate { path: path() });
@@ -109,7 +112,11 @@ fn validate(
         .saturating_mul(channels.len() as u64)
         .saturating_mul(bits.bytes_per_sample());
     if bytes > MAX_DATA_BYTES {
-        return Err(EncodeError::TooLarge { path: path(), bytes, max: MAX_DATA_BYTES });
+        return Err(EncodeError::TooLarge {
+            path: path(),
+            bytes,
+            max: MAX_DATA_BYTES,
+        });
     }
     Ok(frames)
 }
@@ -122,7 +129,11 @@ fn validate(
 /// without being one. (This avoids a libm `round` call per sample on baseline x86-64.)
 #[inline(always)]
 fn quantize(x: f32, scale: f64) -> i32 {
-    let x = if x.is_finite() { x.clamp(-1.0, 1.0) } else { 0.0 };
+    let x = if x.is_finite() {
+        x.clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
     let v = f64::from(x) * scale;
     (v + 0.5f64.copysign(v)) as i32
 }
@@ -138,7 +149,11 @@ fn hound_err(label: &Path, action: &str, e: hound::Error) -> EncodeError {
         hound::Error::IoError(io) => io,
         other => io::Error::other(other.to_string()),
     };
-    EncodeError::Io { path: label.to_path_buf(), action: action.to_string(), source }
+    EncodeError::Io {
+        path: label.to_path_buf(),
+        action: action.to_string(),
+        source,
+    }
 }
 
 /// Encode to any seekable writer (e.g. an in-memory `Cursor<Vec<u8>>`).
@@ -174,21 +189,27 @@ fn encode_labelled<W: Write + Seek>(
     };
 
     let mut out = BufWriter::with_capacity(WRITE_BUFFER, w);
-    let mut writer =
-        WavWriter::new(&mut out, spec).map_err(|e| hound_err(label, "writing the header", e))?;
+    let io_err = |action: &str, e: io::Error| EncodeError::Io {
+        path: label.to_path_buf(),
+        action: action.to_string(),
+        source: e,
+    };
     let writing = "writing samples";
-
     let frames_per_chunk = (CHUNK_SAMPLES / nch).max(1);
     let mut start = 0;
+
     match bits {
         Bits::I16 => {
+            // hound all the way, using its buffered 16-bit fast path.
+            let mut writer = WavWriter::new(&mut out, spec)
+                .map_err(|e| hound_err(label, "writing the header", e))?;
             let mut scratch: Vec<i16> = Vec::with_capacity(frames_per_chunk * nch);
             while start < frames {
                 let end = (start + frames_per_chunk).min(frames);
                 interleave(channels, start, end, &mut scratch, |x| {
                     quantize(x, 32_767.0) as i16
                 });
-                // hound's buffered fast path for 16-bit.
+                // `scratch.len() <= CHUNK_SAMPLES * 2`, far below u32::MAX.
                 let n = u32::try_from(scratch.len()).unwrap_or(u32::MAX);
                 let mut sw = writer.get_i16_writer(n);
                 for &s in &scratch {
@@ -197,37 +218,86 @@ fn encode_labelled<W: Write + Seek>(
                 sw.flush().map_err(|e| hound_err(label, writing, e))?;
                 start = end;
             }
+            writer
+                .finalize()
+                .map_err(|e| hound_err(label, "finishing the header", e))?;
         }
-        Bits::I24 => {
-            let mut scratch: Vec<i32> = Vec::with_capacity(frames_per_chunk * nch);
-            while start < frames {
-                let end = (start + frames_per_chunk).min(frames);
-                interleave(channels, start, end, &mut scratch, |x| quantize(x, 8_388_607.0));
-                for &s in &scratch {
-                    writer.write_sample(s).map_err(|e| hound_err(label, writing, e))?;
+        Bits::I24 | Bits::F32 => {
+            // hound has no fast path for these (its per-sample `write_sample` runs at ~70-90 M
+            // samples/s). hound still writes the header (WAVE_FORMAT_EXTENSIBLE for 24-bit and
+            // for > 2 channels); we fill in the sizes, which are known up front, and stream the
+            // little-endian sample bytes ourselves from a reused chunk buffer.
+            let data_bytes = frames as u64 * nch as u64 * bits.bytes_per_sample();
+            let header = hound_header(spec, data_bytes)
+                .map_err(|e| hound_err(label, "writing the header", e))?;
+            out.write_all(&header)
+                .map_err(|e| io_err("writing the header", e))?;
+            let mut bytes: Vec<u8> = Vec::with_capacity(frames_per_chunk * nch * 4);
+            match bits {
+                Bits::I24 => {
+                    let mut scratch: Vec<i32> = Vec::with_capacity(frames_per_chunk * nch);
+                    while start < frames {
+                        let end = (start + frames_per_chunk).min(frames);
+                        interleave(channels, start, end, &mut scratch, |x| {
+                            quantize(x, 8_388_607.0)
+                        });
+                        bytes.clear();
+                        bytes.resize(scratch.len() * 3, 0);
+                        for (d, &s) in bytes.chunks_exact_mut(3).zip(&scratch) {
+                            let b = s.to_le_bytes();
+                            d.copy_from_slice(&b[..3]);
+                        }
+                        out.write_all(&bytes).map_err(|e| io_err(writing, e))?;
+                        start = end;
+                    }
                 }
-                start = end;
+                _ => {
+                    let mut scratch: Vec<f32> = Vec::with_capacity(frames_per_chunk * nch);
+                    while start < frames {
+                        let end = (start + frames_per_chunk).min(frames);
+                        interleave(channels, start, end, &mut scratch, finite_or_zero);
+                        bytes.clear();
+                        bytes.resize(scratch.len() * 4, 0);
+                        for (d, &s) in bytes.chunks_exact_mut(4).zip(&scratch) {
+                            d.copy_from_slice(&s.to_le_bytes());
+                        }
+                        out.write_all(&bytes).map_err(|e| io_err(writing, e))?;
+                        start = end;
+                    }
+                }
             }
-        }
-        Bits::F32 => {
-            let mut scratch: Vec<f32> = Vec::with_capacity(frames_per_chunk * nch);
-            while start < frames {
-                let end = (start + frames_per_chunk).min(frames);
-                interleave(channels, start, end, &mut scratch, finite_or_zero);
-                for &s in &scratch {
-                    writer.write_sample(s).map_err(|e| hound_err(label, writing, e))?;
-                }
-                start = end;
+            // RIFF chunks are padded to an even size (24-bit, odd channels, odd frames).
+            if data_bytes % 2 == 1 {
+                out.write_all(&[0]).map_err(|e| io_err(writing, e))?;
             }
         }
     }
-    writer.finalize().map_err(|e| hound_err(label, "finishing the header", e))?;
-    out.flush().map_err(|e| EncodeError::Io {
-        path: label.to_path_buf(),
-        action: "flushing".to_string(),
-        source: e,
-    })?;
+    out.flush().map_err(|e| io_err("flushing", e))?;
     Ok(())
+}
+
+/// The WAV header hound writes for `spec`, with the RIFF and data chunk sizes filled in for
+/// `data_bytes` bytes of samples (plus a pad byte if odd). `validate` has checked that the sizes
+/// fit in u32.
+fn hound_header(spec: WavSpec, data_bytes: u64) -> Result<Vec<u8>, hound::Error> {
+    let mut cur = io::Cursor::new(Vec::with_capacity(80));
+    WavWriter::new(&mut cur, spec)?.finalize()?;
+    let mut h = cur.into_inner();
+    let n = h.len();
+    // hound's header ends with the (empty) data chunk header: "data" + u32 length.
+    if n < 44 || &h[..4] != b"RIFF" || &h[n - 8..n - 4] != b"data" {
+        return Err(hound::Error::FormatError(
+            "unexpected header layout from hound",
+        ));
+    }
+    let pad = data_bytes % 2;
+    let riff = u32::try_from((n as u64 - 8) + data_bytes + pad)
+        .map_err(|_| hound::Error::FormatError("data too large for a WAV file"))?;
+    let data = u32::try_from(data_bytes)
+        .map_err(|_| hound::Error::FormatError("data too large for a WAV file"))?;
+    h[4..8].copy_from_slice(&riff.to_le_bytes());
+    h[n - 4..].copy_from_slice(&data.to_le_bytes());
+    Ok(h)
 }
 
 /// Interleave frames `start..end` of all channels into `dst`, converting each sample with `f`.
@@ -249,7 +319,11 @@ fn interleave<T: Copy + Default>(
             }
         }
         [l, r] => {
-            for ((d, &a), &b) in dst.chunks_exact_mut(2).zip(&l[start..end]).zip(&r[start..end]) {
+            for ((d, &a), &b) in dst
+                .chunks_exact_mut(2)
+                .zip(&l[start..end])
+                .zip(&r[start..end])
+            {
                 d[0] = f(a);
                 d[1] = f(b);
             }
@@ -330,7 +404,11 @@ pub fn write_wav_atomic(
         source: e,
     })?;
 
-    let persisted = if overwrite { temp.persist(path) } else { temp.persist_noclobber(path) };
+    let persisted = if overwrite {
+        temp.persist(path)
+    } else {
+        temp.persist_noclobber(path)
+    };
     if let Err(e) = persisted {
         // Dropping `e.file` removes the temporary file.
         let source = e.error;

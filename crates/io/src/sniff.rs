@@ -30,6 +30,7 @@ pub(crate) struct WavFmt {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct AiffComm {
     pub channels: u16,
+    pub bits_per_sample: u16,
     pub sample_rate: f64,
     pub aifc: bool,
 }
@@ -47,6 +48,31 @@ impl Sniffed {
         match self {
             Sniffed::Wav(Some(f)) => Some(f.channels),
             Sniffed::Aiff(Some(c)) => Some(c.channels),
+            _ => None,
+        }
+    }
+
+    /// A channel count the header declares that symphonia 0.6.1 cannot handle (its RIFF/AIFF
+    /// readers overflow or reject it), as a description; `None` if fine or unknown.
+    pub(crate) fn unsupported_channels(&self) -> Option<String> {
+        match self {
+            // Symphonia maps at most 26 WAV channels (18 for WAVE_FORMAT_EXTENSIBLE) and overflows
+            // u16/u32 arithmetic on much larger counts before it gets to reject them.
+            Sniffed::Wav(Some(f)) if f.channels > 26 => Some(format!(
+                "the WAV header declares {} channels; at most 26 channels are supported",
+                f.channels
+            )),
+            // The AIFF reader computes the frame size in u16.
+            Sniffed::Aiff(Some(c))
+                if u32::from(c.channels) * u32::from(c.bits_per_sample.div_ceil(8)).max(1)
+                    > u32::from(u16::MAX) =>
+            {
+                Some(format!(
+                    "the AIFF header declares {} channels of {} bits; a frame of at most 65535 \
+                     bytes is supported",
+                    c.channels, c.bits_per_sample
+                ))
+            }
             _ => None,
         }
     }
@@ -157,6 +183,7 @@ fn aiff_comm(b: &[u8]) -> Option<AiffComm> {
             }
             return Some(AiffComm {
                 channels: u16_be(b, body)?,
+                bits_per_sample: u16_be(b, body + 6)?,
                 sample_rate: ext80_be(b, body + 8)?,
                 aifc,
             });
