@@ -60,31 +60,19 @@ pub fn analyze(channels: &[&[f32]], s: &Settings, gain: f32) -> Analysis {
     let l = s.grain_len();
     let start = candidate_starts(s);
     let w = hann_f64(l);
-    let nch = channels.len().max(1) as f64;
+    // Several channels: mix once (in parallel) rather than per overlapping
+    // candidate; the mix is dropped before any output buffer exists.
+    let mix;
+    let x: &[f32] = if channels.len() == 1 {
+        channels[0]
+    } else {
+        mix = crate::mono_mix(channels);
+        &mix
+    };
     let power: Vec<f64> = start
         .par_iter()
-        .map_init(
-            || Vec::<f64>::with_capacity(if channels.len() > 1 { l } else { 0 }),
-            |mix, &st| {
-                let acc = if channels.len() == 1 {
-                    windowed_power(&channels[0][st..st + l], &w)
-                } else {
-                    mix.clear();
-                    mix.extend(
-                        (st..st + l)
-                            .map(|n| channels.iter().map(|c| c[n] as f64).sum::<f64>() / nch),
-                    );
-                    mix.iter()
-                        .zip(&w)
-                        .map(|(x, w)| {
-                            let v = x * w;
-                            v * v
-                        })
-                        .sum::<f64>()
-                };
-                (g2 * acc / l as f64).max(1e-18)
-            },
-        )
+        .with_min_len(64)
+        .map(|&st| (g2 * windowed_power(&x[st..st + l], &w) / l as f64).max(1e-18))
         .collect();
     let score = scores(&power, s.score, s.transient_weight);
     Analysis {

@@ -48,13 +48,23 @@ pub fn peak(chs: &[impl AsRef<[f32]>]) -> f32 {
 /// Scales all channels together so that the peak is 0.99 (if it exceeds 0.001).
 /// Returns the gain applied.
 pub fn normalize(chs: &mut [Vec<f32>]) -> f64 {
-    let p = peak(chs) as f64;
+    use rayon::prelude::*;
+    let p = chs
+        .iter()
+        .map(|c| {
+            c.par_chunks(1 << 16)
+                .map(|b| b.iter().fold(0f32, |m, x| m.max(x.abs())))
+                .reduce(|| 0.0, f32::max)
+        })
+        .fold(0.0, f32::max) as f64;
     if p > 0.001 {
         let g = (PEAK / p) as f32;
         for c in chs.iter_mut() {
-            for x in c.iter_mut() {
-                *x *= g;
-            }
+            c.par_chunks_mut(1 << 16).for_each(|b| {
+                for x in b.iter_mut() {
+                    *x *= g;
+                }
+            });
         }
         g as f64
     } else {

@@ -38,6 +38,8 @@ pub struct Prepared {
     pub plan: Plan,
     /// The seed the plan was drawn with.
     pub seed: u64,
+    /// The factor that brings the wet source to peak 0.99 (1 for silence).
+    pub wet_gain: f32,
     /// Things the user should know that are not parameter adjustments.
     pub warnings: Vec<String>,
 }
@@ -53,7 +55,13 @@ pub fn prepare(
 ) -> Result<Prepared, ParamError> {
     let len = channels.first().map_or(0, |c| c.len());
     let settings = params.resolve(preset, sample_rate, len)?;
-    let analysis = analysis::analyze(channels, &settings, wet_gain(channels, settings.channels));
+    let peak = wet_peak(channels, settings.channels);
+    let wet_gain = if peak > 0.0 {
+        (finish::PEAK / peak as f64) as f32
+    } else {
+        1.0
+    };
+    let analysis = analysis::analyze(channels, &settings, wet_gain);
     let attention = attention::attend(
         &analysis.score,
         settings.alpha,
@@ -62,7 +70,7 @@ pub fn prepare(
     );
     let plan = plan::make_plan(&attention.prob, &settings, seed);
     let mut warnings = Vec::new();
-    if finish::peak(channels) == 0.0 {
+    if peak == 0.0 {
         warnings.push("the source is silent: the output is silence".to_string());
     } else if attention.fallback {
         warnings.push(
@@ -76,37 +84,58 @@ pub fn prepare(
         attention,
         plan,
         seed,
+        wet_gain,
         warnings,
     })
 }
 
-/// The gain that brings the wet source to peak 0.99 over all its channels
-/// (SPEC.md section 2): every channel for linked output, the mono mix for mono.
-/// A silent source keeps gain 1.
-pub fn wet_gain(channels: &[&[f32]], mode: ChannelMode) -> f32 {
-    let pk = if mode == ChannelMode::Mono && channels.len() > 1 {
+/// The peak of the wet source over all its channels (SPEC.md section 2):
+/// every channel for linked output, the mono mix for mono.
+pub fn wet_peak(channels: &[&[f32]], mode: ChannelMode) -> f32 {
+    use rayon::prelude::*;
+    if mode == ChannelMode::Mono && channels.len() > 1 {
         let len = channels.first().map_or(0, |c| c.len());
         let n = channels.len() as f32;
-        (0..len).fold(0f32, |m, i| {
-            m.max((channels.iter().map(|c| c[i]).sum::<f32>() / n).abs())
-        })
+        (0..len)
+            .into_par_iter()
+            .with_min_len(1 << 16)
+            .map(|i| (channels.iter().map(|c| c[i]).sum::<f32>() / n).abs())
+            .reduce(|| 0.0, f32::max)
     } else {
-        finish::peak(channels)
-    } as f64;
-    if pk > 0.0 {
-        (finish::PEAK / pk) as f32
-    } else {
-        1.0
+        channels
+            .iter()
+            .map(|c| {
+                c.par_chunks(1 << 16)
+                    .map(|b| b.iter().fold(0f32, |m, x| m.max(x.abs())))
+                    .reduce(|| 0.0, f32::max)
+            })
+            .fold(0.0, f32::max)
     }
 }
 
-/// The mono mix (average of the channels).
+/// The mono mix (average of the channels), computed in parallel blocks.
 pub fn mono_mix(channels: &[&[f32]]) -> Vec<f32> {
+    use rayon::prelude::*;
     let len = channels.first().map_or(0, |c| c.len());
     let n = channels.len() as f32;
-    (0..len)
-        .map(|i| channels.iter().map(|c| c[i]).sum::<f32>() / n)
-        .collect()
+    let mut mix = vec![0f32; len];
+    mix.par_chunks_mut(1 << 16).enumerate().for_each(|(b, out)| {
+        let a = b << 16;
+        for (c, ch) in channels.iter().enumerate() {
+            let src = &ch[a..a + out.len()];
+            if c == 0 {
+                out.copy_from_slice(src);
+            } else {
+                for (o, x) in out.iter_mut().zip(src) {
+                    *o += x;
+                }
+            }
+        }
+        for o in out.iter_mut() {
+            *o /= n;
+        }
+    });
+    mix
 }
 
 /// Renders a prepared run and finishes it: one output channel per source
@@ -122,8 +151,20 @@ pub fn render_prepared(p: &Prepared, channels: &[&[f32]]) -> Vec<Vec<f32>> {
     } else {
         channels.to_vec()
     };
-    let gain = wet_gain(channels, s.channels);
-    let mut out = render::render(&p.plan, &p.analysis, s, &wet_src, gain, s.output_len());
-    finish::finish(&mut out, &wet_src, s.duration_s, s.sample_rate, s.wet);
+    let fin = render::Finishing {
+        dry: &wet_src,
+        wet: s.wet / 100.0,
+        fade: finish::fade_len(s.duration_s, s.sample_rate),
+    };
+    let mut out = render::render(
+        &p.plan,
+        &p.analysis,
+        s,
+        &wet_src,
+        p.wet_gain,
+        s.output_len(),
+        &fin,
+    );
+    finish::normalize(&mut out);
     out
 }

@@ -118,6 +118,7 @@ impl Renderer<'_> {
     }
 
     /// Renders one block of every channel (overlap-add, then envelope division).
+    #[allow(clippy::too_many_arguments)]
     fn block(
         &self,
         a: usize,
@@ -125,12 +126,21 @@ impl Renderer<'_> {
         srcs: &[&[f32]],
         gain: f32,
         env_floor: f32,
+        fin: &Finishing,
+        out_len: usize,
         sc: &mut Scratch,
     ) {
         let n = outs.first().map_or(0, |o| o.len());
         let b = a + n;
         sc.env.clear();
         sc.env.resize(n, 0.0);
+        // Write before reading: the fresh (calloc'd) output pages then fault in
+        // once, as writable. A first read would map the shared zero page and the
+        // later write would remap it, which costs a TLB shootdown on every
+        // thread and made rendering slower on two threads than on one.
+        for out in outs.iter_mut() {
+            out.fill(0.0);
+        }
         for p in &self.pl[touching(self.pl, self.max_len, a, b)] {
             let (k0, k1) = (a.saturating_sub(p.at), (b - p.at).min(p.len));
             if k0 >= k1 {
@@ -164,11 +174,45 @@ impl Renderer<'_> {
                 *o /= e.max(env_floor);
             }
         }
+        // Finishing, sample-local (SPEC.md section 8.2-8.3): the same arithmetic
+        // as finish::apply_fades and finish::mix_dry, on this block.
+        let nf = fin.fade.min(out_len / 2);
+        for (out, dry) in outs.iter_mut().zip(fin.dry) {
+            if nf > 0 {
+                for (i, o) in out.iter_mut().enumerate() {
+                    let n = a + i;
+                    let k = n.min(out_len - 1 - n);
+                    if k < nf {
+                        *o *= k as f32 / nf as f32;
+                    }
+                }
+            }
+            let d = 1.0 - fin.wet;
+            if d > 0.001 {
+                let (w, d) = (fin.wet as f32, d as f32);
+                for (i, o) in out.iter_mut().enumerate() {
+                    let x = dry.get(a + i).copied().unwrap_or(0.0);
+                    *o = w * *o + d * x;
+                }
+            }
+        }
     }
 }
 
+/// The sample-local part of finishing, done while each block is hot.
+#[derive(Clone, Copy, Debug)]
+pub struct Finishing<'a> {
+    /// The dry signal per output channel (unscaled; padded with silence).
+    pub dry: &'a [&'a [f32]],
+    /// Wet share, 0..1.
+    pub wet: f64,
+    /// Edge fade length, frames (0 = none).
+    pub fade: usize,
+}
+
 /// Renders `plan` from the wet source `srcs` (one slice per output channel,
-/// multiplied by `gain`) into `out_len` frames per channel.
+/// multiplied by `gain`) into `out_len` frames per channel, with fades and the
+/// dry mix of `fin` applied (the peak normalisation is left to the caller).
 pub fn render(
     plan: &Plan,
     analysis: &Analysis,
@@ -176,6 +220,7 @@ pub fn render(
     srcs: &[&[f32]],
     gain: f32,
     out_len: usize,
+    fin: &Finishing,
 ) -> Vec<Vec<f32>> {
     let (pl, buf_len) = placements(plan, analysis, s);
     let max_len = pl.iter().map(|p| p.len).max().unwrap_or(0);
@@ -219,14 +264,7 @@ pub fn render(
     // Pass 2: overlap-add and divide, block by block, every channel at once.
     // Zero the buffers here, on one thread: first-touch page faults taken by
     // several threads at once cost more system time than the rendering itself.
-    let mut out: Vec<Vec<f32>> = srcs
-        .iter()
-        .map(|_| {
-            let mut v = Vec::with_capacity(out_len);
-            v.resize(out_len, 0f32);
-            v
-        })
-        .collect();
+    let mut out: Vec<Vec<f32>> = srcs.iter().map(|_| vec![0f32; out_len]).collect();
     let nblocks = out_len.div_ceil(BLOCK);
     let mut per_block: Vec<Vec<&mut [f32]>> = (0..nblocks).map(|_| Vec::new()).collect();
     for ch in out.iter_mut() {
@@ -238,7 +276,7 @@ pub fn render(
         .into_par_iter()
         .enumerate()
         .for_each_init(Scratch::default, |sc, (bi, mut outs)| {
-            r.block(bi * BLOCK, &mut outs, srcs, gain, env_floor, sc);
+            r.block(bi * BLOCK, &mut outs, srcs, gain, env_floor, fin, out_len, sc);
         });
     out
 }
