@@ -138,33 +138,78 @@ pub fn mono_mix(channels: &[&[f32]]) -> Vec<f32> {
     mix
 }
 
-/// Renders a prepared run and finishes it: one output channel per source
-/// channel (linked) or one (mono), `round(D_out * sr)` frames, peak 0.99.
-pub fn render_prepared(p: &Prepared, channels: &[&[f32]]) -> Vec<Vec<f32>> {
-    let s = &p.settings;
-    let mix;
-    let wet_src: Vec<&[f32]> = if s.channels == ChannelMode::Mono && channels.len() > 1 {
-        mix = mono_mix(channels);
-        vec![&mix]
+/// The wet source of a run: every channel (linked) or the mono mix.
+fn wet_source<'a>(s: &Settings, channels: &[&'a [f32]], mix: &'a mut Vec<f32>) -> Vec<&'a [f32]> {
+    if s.channels == ChannelMode::Mono && channels.len() > 1 {
+        *mix = mono_mix(channels);
+        vec![mix.as_slice()]
     } else if s.channels == ChannelMode::Mono {
         vec![channels[0]]
     } else {
         channels.to_vec()
-    };
+    }
+}
+
+fn render_job<'a>(p: &Prepared, wet_src: &'a [&'a [f32]]) -> render::RenderJob<'a> {
+    let s = &p.settings;
     let fin = render::Finishing {
-        dry: &wet_src,
+        dry: wet_src,
         wet: s.wet / 100.0,
         fade: finish::fade_len(s.duration_s, s.sample_rate),
     };
-    let mut out = render::render(
+    render::RenderJob::new(
         &p.plan,
         &p.analysis,
         s,
-        &wet_src,
+        wet_src,
         p.wet_gain,
         s.output_len(),
-        &fin,
-    );
-    finish::normalize(&mut out);
+        fin,
+    )
+}
+
+/// The final gain for a pre-normalisation peak (SPEC.md section 8.4).
+fn peak_gain(peak: f32) -> f32 {
+    if peak as f64 > 0.001 {
+        (finish::PEAK / peak as f64) as f32
+    } else {
+        1.0
+    }
+}
+
+/// Renders a prepared run and finishes it: one output channel per source
+/// channel (linked) or one (mono), `round(D_out * sr)` frames, peak 0.99.
+pub fn render_prepared(p: &Prepared, channels: &[&[f32]]) -> Vec<Vec<f32>> {
+    let mut mix = Vec::new();
+    let wet_src = wet_source(&p.settings, channels, &mut mix);
+    let (mut out, peak) = render_job(p, &wet_src).render();
+    let g = peak_gain(peak);
+    if g != 1.0 {
+        use rayon::prelude::*;
+        for c in out.iter_mut() {
+            c.par_chunks_mut(1 << 16).for_each(|b| {
+                for x in b.iter_mut() {
+                    *x *= g;
+                }
+            });
+        }
+    }
     out
+}
+
+/// Renders a prepared run without holding the output: blocks of finished
+/// output (one slice per channel, in order, peak 0.99) go to `sink`. The plan is
+/// rendered twice (once for the peak, once for the samples), so memory stays at
+/// a few blocks whatever the output length. Same samples as [`render_prepared`].
+pub fn render_prepared_streaming<E>(
+    p: &Prepared,
+    channels: &[&[f32]],
+    sink: impl FnMut(&[&[f32]]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut mix = Vec::new();
+    let wet_src = wet_source(&p.settings, channels, &mut mix);
+    let job = render_job(p, &wet_src);
+    let peak = job.stream(1.0, |_| Ok::<(), E>(()))?;
+    job.stream(peak_gain(peak), sink)?;
+    Ok(())
 }

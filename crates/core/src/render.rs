@@ -80,8 +80,8 @@ struct Scratch {
 struct Renderer<'a> {
     pl: &'a [Placement],
     max_len: usize,
-    base_window: Vec<f32>,
-    varispeed: Option<Varispeed>,
+    base_window: &'a [f32],
+    varispeed: Option<&'a Varispeed>,
     min_window_len: usize,
 }
 
@@ -89,7 +89,7 @@ impl Renderer<'_> {
     /// The window of a grain of length `len` (the base table when possible).
     fn window<'s>(&'s self, len: usize, scratch: &'s mut Vec<f32>) -> &'s [f32] {
         if len == self.base_window.len() {
-            &self.base_window
+            self.base_window
         } else {
             scratch.resize(len, 0.0);
             if len < self.min_window_len {
@@ -161,7 +161,7 @@ impl Renderer<'_> {
                     }
                 } else {
                     sc.grain.resize(k1 - k0, 0.0);
-                    let vs = self.varispeed.as_ref().expect("varispeed tables");
+                    let vs = self.varispeed.expect("varispeed tables");
                     vs.read(src, p.src, p.ratio, k0, &mut sc.grain, &mut sc.pad);
                     for ((d, x), w) in dst.iter_mut().zip(&sc.grain).zip(w) {
                         *d += x * gain * w;
@@ -210,6 +210,187 @@ pub struct Finishing<'a> {
     pub fade: usize,
 }
 
+/// A plan made ready to render: grain placements, windows, varispeed tables
+/// and the envelope floor. Build it once, then render in memory
+/// ([`RenderJob::render`]) or block by block ([`RenderJob::stream`]); both
+/// give the same samples, bit for bit.
+pub struct RenderJob<'a> {
+    pl: Vec<Placement>,
+    max_len: usize,
+    base_window: Vec<f32>,
+    varispeed: Option<Varispeed>,
+    min_window_len: usize,
+    env_floor: f32,
+    srcs: &'a [&'a [f32]],
+    gain: f32,
+    out_len: usize,
+    fin: Finishing<'a>,
+}
+
+impl<'a> RenderJob<'a> {
+    /// Prepares `plan` for rendering from the wet source `srcs` (one slice per
+    /// output channel, multiplied by `gain`) into `out_len` frames per channel,
+    /// with the fades and dry mix of `fin` (peak normalisation is the caller's).
+    pub fn new(
+        plan: &Plan,
+        analysis: &Analysis,
+        s: &Settings,
+        srcs: &'a [&'a [f32]],
+        gain: f32,
+        out_len: usize,
+        fin: Finishing<'a>,
+    ) -> RenderJob<'a> {
+        let (pl, buf_len) = placements(plan, analysis, s);
+        let max_len = pl.iter().map(|p| p.len).max().unwrap_or(0);
+        let mut base_window = vec![0f32; analysis.grain_len];
+        let min_window_len = (MIN_WINDOW_S * s.sample_rate as f64).ceil() as usize;
+        if analysis.grain_len < min_window_len {
+            base_window.fill(1.0);
+        } else {
+            fill_hann(&mut base_window);
+        }
+        let varispeed = if pl.iter().any(|p| p.ratio != 1.0) {
+            Some(Varispeed::new(pl.iter().map(|p| p.ratio)))
+        } else {
+            None
+        };
+        let mut r = RenderJob {
+            pl,
+            max_len,
+            base_window,
+            varispeed,
+            min_window_len,
+            env_floor: 0.0,
+            srcs,
+            gain,
+            out_len,
+            fin,
+        };
+        // The envelope's maximum over the whole buffer, block by block.
+        let rr = &r;
+        let env_max = (0..buf_len.div_ceil(BLOCK))
+            .into_par_iter()
+            .map_init(
+                || (Vec::<f32>::new(), Vec::<f32>::new()),
+                |(env, ws), bi| {
+                    let a = bi * BLOCK;
+                    env.clear();
+                    env.resize(BLOCK.min(buf_len - a), 0.0);
+                    rr.renderer().envelope(a, env, ws);
+                    env.iter().cloned().fold(0.0f32, f32::max)
+                },
+            )
+            .reduce(|| 0.0, f32::max);
+        r.env_floor = (0.15 * env_max).max(f32::MIN_POSITIVE);
+        r
+    }
+
+    fn renderer(&self) -> Renderer<'_> {
+        Renderer {
+            pl: &self.pl,
+            max_len: self.max_len,
+            base_window: &self.base_window,
+            varispeed: self.varispeed.as_ref(),
+            min_window_len: self.min_window_len,
+        }
+    }
+
+    /// Output length, frames.
+    pub fn out_len(&self) -> usize {
+        self.out_len
+    }
+
+    /// Number of output channels.
+    pub fn channels(&self) -> usize {
+        self.srcs.len()
+    }
+
+    fn block(&self, bi: usize, outs: &mut [&mut [f32]], sc: &mut Scratch) -> f32 {
+        self.renderer().block(
+            bi * BLOCK,
+            outs,
+            self.srcs,
+            self.gain,
+            self.env_floor,
+            &self.fin,
+            self.out_len,
+            sc,
+        );
+        outs.iter()
+            .flat_map(|o| o.iter())
+            .fold(0f32, |m, x| m.max(x.abs()))
+    }
+
+    /// Renders everything into new buffers; returns them and their peak.
+    pub fn render(&self) -> (Vec<Vec<f32>>, f32) {
+        let mut out: Vec<Vec<f32>> = self.srcs.iter().map(|_| vec![0f32; self.out_len]).collect();
+        let nblocks = self.out_len.div_ceil(BLOCK);
+        let mut per_block: Vec<Vec<&mut [f32]>> = (0..nblocks).map(|_| Vec::new()).collect();
+        for ch in out.iter_mut() {
+            for (bi, sl) in ch.chunks_mut(BLOCK).enumerate() {
+                per_block[bi].push(sl);
+            }
+        }
+        let peak = per_block
+            .into_par_iter()
+            .enumerate()
+            .map_init(Scratch::default, |sc, (bi, mut outs)| self.block(bi, &mut outs, sc))
+            .reduce(|| 0.0, f32::max);
+        (out, peak)
+    }
+
+    /// Renders block by block, in output order, handing each finished block
+    /// (one slice per channel, `scale` applied) to `sink`; blocks are rendered
+    /// in parallel a few at a time, so memory stays a few blocks. Returns the
+    /// peak before `scale`.
+    pub fn stream<E>(
+        &self,
+        scale: f32,
+        mut sink: impl FnMut(&[&[f32]]) -> Result<(), E>,
+    ) -> Result<f32, E> {
+        let nch = self.srcs.len();
+        let nblocks = self.out_len.div_ceil(BLOCK);
+        let batch = 2 * rayon::current_num_threads().max(1);
+        let mut bufs: Vec<Vec<Vec<f32>>> = (0..batch).map(|_| vec![Vec::new(); nch]).collect();
+        let mut peak = 0f32;
+        let mut first = 0;
+        while first < nblocks {
+            let n = batch.min(nblocks - first);
+            let peaks: Vec<f32> = bufs[..n]
+                .par_iter_mut()
+                .enumerate()
+                .map_init(Scratch::default, |sc, (j, chans)| {
+                    let bi = first + j;
+                    let len = BLOCK.min(self.out_len - bi * BLOCK);
+                    let mut outs: Vec<&mut [f32]> = chans
+                        .iter_mut()
+                        .map(|c| {
+                            c.resize(len, 0.0);
+                            &mut c[..]
+                        })
+                        .collect();
+                    let pk = self.block(bi, &mut outs, sc);
+                    if scale != 1.0 {
+                        for o in outs.iter_mut() {
+                            for x in o.iter_mut() {
+                                *x *= scale;
+                            }
+                        }
+                    }
+                    pk
+                })
+                .collect();
+            for (chans, pk) in bufs[..n].iter().zip(peaks) {
+                peak = peak.max(pk);
+                let slices: Vec<&[f32]> = chans.iter().map(|c| c.as_slice()).collect();
+                sink(&slices)?;
+            }
+            first += n;
+        }
+        Ok(peak)
+    }
+}
+
 /// Renders `plan` from the wet source `srcs` (one slice per output channel,
 /// multiplied by `gain`) into `out_len` frames per channel, with fades and the
 /// dry mix of `fin` applied (the peak normalisation is left to the caller).
@@ -222,61 +403,5 @@ pub fn render(
     out_len: usize,
     fin: &Finishing,
 ) -> Vec<Vec<f32>> {
-    let (pl, buf_len) = placements(plan, analysis, s);
-    let max_len = pl.iter().map(|p| p.len).max().unwrap_or(0);
-    let mut base_window = vec![0f32; analysis.grain_len];
-    let min_window_len = (MIN_WINDOW_S * s.sample_rate as f64).ceil() as usize;
-    if analysis.grain_len < min_window_len {
-        base_window.fill(1.0);
-    } else {
-        fill_hann(&mut base_window);
-    }
-    let varispeed = if pl.iter().any(|p| p.ratio != 1.0) {
-        Some(Varispeed::new(pl.iter().map(|p| p.ratio)))
-    } else {
-        None
-    };
-    let r = Renderer {
-        pl: &pl,
-        max_len,
-        base_window,
-        varispeed,
-        min_window_len,
-    };
-
-    // Pass 1: the envelope's maximum over the whole buffer.
-    let blocks = buf_len.div_ceil(BLOCK);
-    let env_max = (0..blocks)
-        .into_par_iter()
-        .map_init(
-            || (Vec::<f32>::new(), Vec::<f32>::new()),
-            |(env, ws), bi| {
-                let a = bi * BLOCK;
-                env.clear();
-                env.resize(BLOCK.min(buf_len - a), 0.0);
-                r.envelope(a, env, ws);
-                env.iter().cloned().fold(0.0f32, f32::max)
-            },
-        )
-        .reduce(|| 0.0, f32::max);
-    let env_floor = (0.15 * env_max).max(f32::MIN_POSITIVE);
-
-    // Pass 2: overlap-add and divide, block by block, every channel at once.
-    // Zero the buffers here, on one thread: first-touch page faults taken by
-    // several threads at once cost more system time than the rendering itself.
-    let mut out: Vec<Vec<f32>> = srcs.iter().map(|_| vec![0f32; out_len]).collect();
-    let nblocks = out_len.div_ceil(BLOCK);
-    let mut per_block: Vec<Vec<&mut [f32]>> = (0..nblocks).map(|_| Vec::new()).collect();
-    for ch in out.iter_mut() {
-        for (bi, sl) in ch.chunks_mut(BLOCK).enumerate() {
-            per_block[bi].push(sl);
-        }
-    }
-    per_block
-        .into_par_iter()
-        .enumerate()
-        .for_each_init(Scratch::default, |sc, (bi, mut outs)| {
-            r.block(bi * BLOCK, &mut outs, srcs, gain, env_floor, fin, out_len, sc);
-        });
-    out
+    RenderJob::new(plan, analysis, s, srcs, gain, out_len, *fin).render().0
 }

@@ -24,8 +24,8 @@ const BUCKETS_PER_ST: f64 = 16.0;
 /// Ratios above 1 up to this many semitones get their own bucket.
 const MAX_UP_ST: f64 = 4.0;
 
-/// One filter table: `PHASES + 1` rows of `taps` coefficients (the last row,
-/// phase 1.0, is where a fractional position rounds up to).
+/// One filter table: `PHASES` rows of `taps` coefficients (`taps` a multiple of
+/// 8; the outermost taps may be zero padding).
 #[derive(Clone, Debug)]
 struct Table {
     taps: usize,
@@ -74,12 +74,13 @@ fn bucket_cutoff(b: usize) -> f64 {
 impl Table {
     fn new(fc: f64) -> Table {
         let half = (ZERO_CROSSINGS / fc).ceil() as usize;
-        let taps = 2 * half;
-        let left = half - 1;
+        // Pad to a multiple of 8 taps so the dot product has no scalar tail.
+        let taps = (2 * half).div_ceil(8) * 8;
+        let left = half - 1 + (taps - 2 * half) / 2;
         let i0b = bessel_i0(KAISER_BETA);
         let w = ZERO_CROSSINGS / fc;
-        let mut coef = vec![0f32; (PHASES + 1) * taps];
-        for ph in 0..=PHASES {
+        let mut coef = vec![0f32; PHASES * taps];
+        for ph in 0..PHASES {
             let frac = ph as f64 / PHASES as f64;
             let row = &mut coef[ph * taps..(ph + 1) * taps];
             let mut vals = vec![0f64; taps];
@@ -109,24 +110,25 @@ impl Table {
     }
 }
 
-/// Dot product with eight accumulators so that the compiler vectorises it.
+/// Dot product of two slices whose length is a multiple of 8, with two
+/// four-lane accumulators (compiles to packed SIMD multiplies and adds).
 #[inline]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let ca = a.chunks_exact(8);
-    let cb = b.chunks_exact(8);
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for j in 0..8 {
-            acc[j] += x[j] * y[j];
+    let mut lo = [0f32; 4];
+    let mut hi = [0f32; 4];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for j in 0..4 {
+            lo[j] += x[j] * y[j];
+            hi[j] += x[j + 4] * y[j + 4];
         }
     }
-    let mut tail = 0.0;
-    for (x, y) in ra.iter().zip(rb) {
-        tail += x * y;
-    }
-    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
+    let s = [lo[0] + hi[0], lo[1] + hi[1], lo[2] + hi[2], lo[3] + hi[3]];
+    (s[0] + s[2]) + (s[1] + s[3])
 }
+
+/// Keeps positions positive for the integer split below (grains may start a
+/// few samples before the source).
+const POS_OFFSET: i64 = 1 << 24;
 
 /// Output length of a grain of `len` samples played at `ratio`: `round(len / ratio)`.
 pub fn shifted_len(len: usize, ratio: f64) -> usize {
@@ -165,11 +167,13 @@ impl Varispeed {
         let taps = t.taps;
         for (i, o) in out.iter_mut().enumerate() {
             let pos = start as f64 + ((k0 + i) as f64 + 0.5) * ratio - 0.5;
-            let fl = pos.floor();
-            let frac = pos - fl;
-            let ph = ((frac * PHASES as f64).round() as usize).min(PHASES);
+            // Position to the nearest 1/PHASES sample, split into the integer
+            // sample and the phase (no floor/round calls in the hot loop).
+            let q = ((pos + POS_OFFSET as f64) * PHASES as f64 + 0.5) as i64;
+            let ph = (q as usize) % PHASES;
+            let fl = q / PHASES as i64 - POS_OFFSET;
             let row = &t.coef[ph * taps..(ph + 1) * taps];
-            let first = fl as i64 - t.left as i64;
+            let first = fl - t.left as i64;
             let seg: &[f32] = if first >= 0 && (first as usize + taps) <= src.len() {
                 &src[first as usize..first as usize + taps]
             } else {

@@ -48,7 +48,8 @@ pub struct Decoded {
 const MAX_PACKET_WARNINGS: usize = 5;
 
 /// After this many consecutive packets carrying no bytes, the stream is considered finished.
-/// (Symphonia's WAV reader keeps returning empty packets when the data chunk is cut short.)
+/// Defensive: symphonia 0.6.1 ends a short WAV data chunk with an UnexpectedEof error, but a
+/// reader that kept returning empty packets at end of data would otherwise loop forever.
 const MAX_EMPTY_PACKETS: u32 = 64;
 
 /// The media source read buffer. Must be a power of two > 32 KiB.
@@ -79,7 +80,22 @@ pub fn decode_file(path: &Path) -> Result<Decoded, DecodeError> {
     }
     let mut file = File::open(path).map_err(open_err)?;
     // Re-check on the open handle (the path may have been replaced in between).
-    let len = file.metadata().map_err(open_err)?.len();
+    let meta = file.metadata().map_err(open_err)?;
+    if !meta.is_file() {
+        // A pipe or device (e.g. /dev/stdin): no length, no seeking. Read it all into memory.
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(open_err)?;
+        if bytes.is_empty() {
+            return Err(DecodeError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let len = bytes.len() as u64;
+        let head = bytes[..sniff::SNIFF_LEN.min(bytes.len())].to_vec();
+        let ext = path.extension().and_then(|e| e.to_str());
+        return decode_source(Box::new(io::Cursor::new(bytes)), path, ext, len, &head);
+    }
+    let len = meta.len();
     if len == 0 {
         return Err(DecodeError::Empty {
             path: path.to_path_buf(),
@@ -104,7 +120,8 @@ pub fn decode_file(path: &Path) -> Result<Decoded, DecodeError> {
 }
 
 /// Decode from memory (used by fuzzing and tests). `ext_hint` is a file extension such as
-/// `Some("wav")`; it only helps format detection. Errors name the buffer `<memory>`.
+/// `Some("wav")`; it only helps format detection. Errors name the buffer `<memory buffer, .wav>`
+/// (or `<memory buffer>` without a hint) where a file path would be.
 pub fn decode_bytes(bytes: Vec<u8>, ext_hint: Option<&str>) -> Result<Decoded, DecodeError> {
     let label = PathBuf::from(match ext_hint {
         Some(ext) => format!("<memory buffer, .{ext}>"),
@@ -399,10 +416,17 @@ impl<'a> Decoder<'a> {
         // bytes of f32 output per input byte for real files, and an absurd header claim must not
         // make us allocate gigabytes for a tiny (fuzzed) input. If the guess is short, the
         // vectors simply grow.
+        // Where the count is only an estimate (MP3 without a Xing/LAME tag: from the file size),
+        // add 3 % so a slightly short guess does not double the vectors at the very end; the
+        // excess is released after decoding.
         let plausible_samples = byte_len.saturating_mul(16);
-        let reserve_frames = promised
-            .unwrap_or(0)
-            .min(plausible_samples / channels as u64);
+        let guess = promised.unwrap_or(0);
+        let guess = if header_count_is_exact(reader) {
+            guess
+        } else {
+            guess.saturating_add(guess / 32)
+        };
+        let reserve_frames = guess.min(plausible_samples / channels as u64);
         let reserve = usize::try_from(reserve_frames).unwrap_or(usize::MAX);
         let mut out: Vec<Vec<f32>> = Vec::new();
         for _ in 0..channels {

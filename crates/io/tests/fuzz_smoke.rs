@@ -2,7 +2,7 @@
 //!
 //! Each fixture is mutated many times (bit flips, byte overwrites, truncation, splices, header
 //! field smashing with extreme values) and decoded. Any panic fails the test. Set
-//! `GAR_FUZZ_ITERS` to run more mutations per fixture (default 150) and `GAR_FUZZ_SEED` to
+//! `GAR_FUZZ_ITERS` to run more mutations per fixture (default 500) and `GAR_FUZZ_SEED` to
 //! explore other inputs.
 
 use std::path::Path;
@@ -98,7 +98,7 @@ fn decode_bytes_never_panics_on_mutated_fixtures() {
     let iters: usize = std::env::var("GAR_FUZZ_ITERS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(150);
+        .unwrap_or(500);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""gar end-to-end benchmark against a sox pass-through of the same file.
+
+Builds the 10-minute input (the 60 s corpus file repeated ten times) and a
+60-minute one, then times, in ONE run and alternating, `sox IN OUT` and
+`gar render IN -o OUT --preset P` for every preset. Prints medians, the ratio
+gar / sox, peak RSS (from /usr/bin/time -v) and, for a stereo version of the
+10-minute file, the render stage with 1 and 2 threads.
+
+    python3 bench/compare.py [--runs 5] [--skip-60] [--work DIR]
+
+Needs sox and /usr/bin/time (installed from Debian's packages if missing).
+"""
+import argparse, json, os, platform, re, shutil, statistics, subprocess, sys, time, wave
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "..", "shared", "corpus", "long_mix_60s_44k_mono.wav")
+PRESETS = ["self-remix", "crystallize", "motif-extract", "onset-harvest", "shimmer", "slabs", "cloud"]
+
+
+def ensure_tools():
+    missing = [p for p, exe in (("sox", "sox"), ("time", "/usr/bin/time")) if not shutil.which(exe)]
+    if missing:
+        subprocess.run(["apt-get", "install", "-y", *missing], check=True, stdout=subprocess.DEVNULL)
+
+
+def repeat_wav(src, dst, times):
+    if os.path.exists(dst):
+        return
+    with wave.open(src) as w:
+        params, data = w.getparams(), w.readframes(w.getnframes())
+    with wave.open(dst, "wb") as o:
+        o.setparams(params)
+        for _ in range(times):
+            o.writeframes(data)
+
+
+def timed(cmd, env=None):
+    """Wall time (s), peak RSS (KB) and stderr of one run."""
+    t0 = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{p.stderr}")
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
+    return wall, rss, p.stderr
+
+
+def stage(stderr, name):
+    m = re.search(rf"gar: {name}\s+([0-9.]+) ms", stderr)
+    return float(m.group(1)) / 1000 if m else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--skip-60", action="store_true")
+    ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
+    a = ap.parse_args()
+    ensure_tools()
+    os.makedirs(a.work, exist_ok=True)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "gar"], cwd=ROOT, check=True)
+    gar = os.path.join(ROOT, "target", "release", "gar")
+    in10 = os.path.join(a.work, "long_mix_10min.wav")
+    in60 = os.path.join(a.work, "long_mix_60min.wav")
+    st10 = os.path.join(a.work, "long_mix_10min_stereo.wav")
+    repeat_wav(CORPUS, in10, 10)
+    if not a.skip_60:
+        repeat_wav(CORPUS, in60, 60)
+    if not os.path.exists(st10):
+        subprocess.run(["sox", in10, st10, "remix", "1", "1v-0.7"], check=True)
+    out = os.path.join(a.work, "out.wav")
+    env = dict(os.environ, GAR_PROFILE="1")
+
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    print(f"# {time.strftime('%Y-%m-%d')}  {os.cpu_count()} cores, {cpu}, {platform.platform()}")
+    print(f"# runs per cell: {a.runs} (median); sox: `sox IN OUT`; gar: `gar render IN -o OUT --preset P --seed 1 --force --quiet`")
+    results = {}
+    inputs = [("10 min", in10)] + ([] if a.skip_60 else [("60 min", in60)])
+    for label, path in inputs:
+        size_f32_mb = os.path.getsize(path) / 2 * 4 / 1e6
+        sox_t, cells = [], {p: ([], []) for p in PRESETS}
+        for r in range(a.runs):
+            for p in PRESETS:  # alternate: sox, preset, sox, preset ...
+                sox_t.append(timed(["sox", path, out])[0])
+                w, rss, _ = timed([gar, "render", path, "-o", out, "--preset", p, "--seed", "1", "--force", "--quiet"])
+                cells[p][0].append(w)
+                cells[p][1].append(rss)
+        sox_med = statistics.median(sox_t)
+        print(f"\n## {label} mono 44.1 kHz ({path}); decoded input as f32 = {size_f32_mb:.0f} MB; sox median {sox_med*1000:.0f} ms")
+        print("| preset | gar median ms | gar / sox | peak RSS MB | RSS / (2.5 x input + 64 MB) |")
+        print("|---|---|---|---|---|")
+        for p in PRESETS:
+            med = statistics.median(cells[p][0])
+            rss = max(cells[p][1]) / 1024
+            results.setdefault(p, {})[label] = med
+            print(f"| {p} | {med*1000:.0f} | {med/sox_med:.2f} | {rss:.0f} | {rss/(2.5*size_f32_mb+64):.2f} |")
+    if not a.skip_60:
+        print("\n## Scaling: 60 min / 10 min (target <= 6.6)")
+        for p in PRESETS:
+            print(f"- {p}: {results[p]['60 min'] / results[p]['10 min']:.2f}")
+
+    print(f"\n## Stereo (10 min, linked) vs mono; render stage with 1 and 2 threads")
+    print("| preset | mono e2e ms | stereo e2e ms | stereo / mono | render 1 thread ms | render 2 threads ms | speed-up |")
+    print("|---|---|---|---|---|---|---|")
+    for p in ["self-remix", "shimmer", "cloud"]:
+        mono, st, r1, r2 = [], [], [], []
+        for _ in range(a.runs):
+            base = [gar, "render", None, "-o", out, "--preset", p, "--seed", "1", "--force", "--quiet"]
+            base[2] = in10
+            mono.append(timed(base)[0])
+            base[2] = st10
+            w, _, err = timed(base, env)
+            st.append(w)
+            r2.append(stage(err, "render"))
+            _, _, err1 = timed(base, dict(env, RAYON_NUM_THREADS="1"))
+            r1.append(stage(err1, "render"))
+        m, s_, a1, a2 = (statistics.median(v) for v in (mono, st, r1, r2))
+        print(f"| {p} | {m*1000:.0f} | {s_*1000:.0f} | {s_/m:.2f} | {a1*1000:.0f} | {a2*1000:.0f} | {a1/a2:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+//! Criterion benches for each engine stage on realistic sizes.
+//!
+//! `cargo bench -p gar-core --bench stages` (results in BENCHMARKS.md).
+//! The source is the 60 s corpus file `../shared/corpus/long_mix_60s_44k_mono.wav`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use gar_core::plan::{GarRng, Sampler, make_plan, recency_factors, uniform};
+use gar_core::{Params, Preset, analysis, attention, finish, render};
+use rand_core::SeedableRng;
+use std::hint::black_box;
+
+fn corpus() -> (u32, Vec<f32>) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/long_mix_60s_44k_mono.wav");
+    let mut r = hound::WavReader::open(path).expect("corpus file");
+    let sr = r.spec().sample_rate;
+    let x = r.samples::<i16>().map(|s| s.unwrap() as f32 / 32768.0).collect();
+    (sr, x)
+}
+
+fn stages(c: &mut Criterion) {
+    let (sr, x) = corpus();
+    let chans: [&[f32]; 1] = [&x];
+    let mut g = c.benchmark_group("stages_60s_mono");
+    g.sample_size(20);
+    for preset in [Preset::SelfRemix, Preset::MotifExtract] {
+        let s = preset.params().resolve(preset, sr, x.len()).unwrap();
+        g.bench_function(format!("scoring/{}", preset.id()), |b| {
+            b.iter(|| analysis::analyze(black_box(&chans), &s, 1.0))
+        });
+    }
+    for preset in [Preset::SelfRemix, Preset::Shimmer] {
+        let p = gar_core::prepare(&chans, sr, &preset.params(), preset, 1).unwrap();
+        let name = if p.settings.pitch_active() { "with pitch jitter" } else { "no pitch jitter" };
+        g.bench_function(format!("render/{} ({name})", preset.id()), |b| {
+            b.iter(|| {
+                let fin = render::Finishing { dry: &chans, wet: 1.0, fade: 220 };
+                render::render(&p.plan, &p.analysis, &p.settings, &chans, 1.0, p.settings.output_len(), &fin)
+            })
+        });
+    }
+    let p = gar_core::prepare(&chans, sr, &Preset::SelfRemix.params(), Preset::SelfRemix, 1).unwrap();
+    let out = gar_core::render_prepared(&p, &chans);
+    g.bench_function("finishing/normalize", |b| {
+        b.iter_batched(|| out.clone(), |mut o| finish::normalize(&mut o), criterion::BatchSize::LargeInput)
+    });
+    g.finish();
+}
+
+fn attention_and_sampler(c: &mut Criterion) {
+    // One million candidates with a smooth random landscape.
+    let n = 1_000_000;
+    let mut rng = GarRng::seed_from_u64(3);
+    let score: Vec<f64> = (0..n).map(|_| uniform(&mut rng).powi(3)).collect();
+    let mut g = c.benchmark_group("attention_sampler_1M");
+    g.sample_size(10);
+    g.bench_function("attention/1M candidates", |b| {
+        b.iter(|| attention::attend(black_box(&score), 8.0, -3.0, gar_core::AttentionNorm::Range))
+    });
+    let att = attention::attend(&score, 3.0, -3.0, gar_core::AttentionNorm::Range);
+    // The plan of 10 million hops with recency on (SPEC.md section 6).
+    let s = Params { hop_ms: 10.0, grain_ms: 20.0, duration_s: Some(99_999.99), recency: 0.5, ..Params::default() }
+        .resolve(Preset::Custom, 44100, 44100 * 60)
+        .unwrap();
+    assert_eq!(gar_core::plan::hop_count(&s), 10_000_000);
+    g.bench_function("plan/1M candidates x 10M hops, recency 0.5", |b| {
+        b.iter(|| make_plan(black_box(&att.prob), &s, 7))
+    });
+    let sampler = Sampler::new(&att.prob);
+    g.bench_function("sampler/draw_penalised x 1M", |b| {
+        b.iter(|| {
+            let mut rng = GarRng::seed_from_u64(1);
+            let mut recent = [None; 3];
+            for _ in 0..1_000_000 {
+                let (f, k) = recency_factors(&recent, 0.5);
+                let i = sampler.draw_penalised(&f[..k], &mut rng);
+                recent = [Some(i), recent[0], recent[1]];
+            }
+            recent
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages, attention_and_sampler);
+criterion_main!(benches);

@@ -1,0 +1,374 @@
+//! Where everything goes: the panel rectangles of a picture of a given size
+//! ([`layout`]) and, for a given run, the data range of each panel's axes and the
+//! mapping from data to pixels ([`figure_axes`]). The drawing code places every
+//! element through these, so a test can find each element at its pixel.
+
+use crate::PlotInput;
+use crate::data;
+
+/// A pixel rectangle: columns `x .. x + w`, rows `y .. y + h` (end exclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rect {
+    pub x: i32,
+    pub y: i32,
+    pub w: i32,
+    pub h: i32,
+}
+
+impl Rect {
+    /// First column past the rectangle.
+    pub fn right(&self) -> i32 {
+        self.x + self.w
+    }
+    /// First row past the rectangle.
+    pub fn bottom(&self) -> i32 {
+        self.y + self.h
+    }
+    pub fn contains(&self, x: i32, y: i32) -> bool {
+        x >= self.x && x < self.right() && y >= self.y && y < self.bottom()
+    }
+}
+
+/// The six panels, numbered as in SPEC.md section 11 and laid out row by row,
+/// two per row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    Input = 0,
+    Output = 1,
+    Scores = 2,
+    Selection = 3,
+    Usage = 4,
+    Stats = 5,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 6] = [
+        Panel::Input,
+        Panel::Output,
+        Panel::Scores,
+        Panel::Selection,
+        Panel::Usage,
+        Panel::Stats,
+    ];
+}
+
+/// One panel: its whole frame, the header strip (panel title and legend) at the
+/// frame's top, and the plotting area (for the stats panel: the text area).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PanelBox {
+    pub frame: Rect,
+    pub header: Rect,
+    pub plot: Rect,
+}
+
+/// Font sizes, pixels (plotters' size: the font's full height).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fonts {
+    pub title: f64,
+    pub panel: f64,
+    pub axis: f64,
+    pub tick: f64,
+    pub legend: f64,
+    pub stats: f64,
+}
+
+/// The geometry of a picture of a given size; independent of the data.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Layout {
+    pub width: u32,
+    pub height: u32,
+    /// Size factor relative to the default 1600x1000 picture (fonts, strokes,
+    /// margins), clamped to [0.5, 4].
+    pub scale: f64,
+    /// The title line's band.
+    pub title: Rect,
+    /// Indexed by [`Panel`] as usize.
+    pub panels: [PanelBox; 6],
+    pub fonts: Fonts,
+    /// Radius of the usage circle of the most-used grain (or bin), pixels.
+    pub circle_r_max: f64,
+    /// Radius of the usage circle of a grain used once (relative to the most used).
+    pub circle_r_min: f64,
+}
+
+impl Layout {
+    pub fn panel(&self, p: Panel) -> &PanelBox {
+        &self.panels[p as usize]
+    }
+    /// A length of `v` pixels at the default size, scaled to this picture.
+    pub fn px(&self, v: f64) -> i32 {
+        (v * self.scale).round() as i32
+    }
+}
+
+/// The panel rectangles of a `width` x `height` picture: a title band on top,
+/// then three rows of two panels.
+pub fn layout(width: u32, height: u32) -> Layout {
+    let (wf, hf) = (width as f64, height as f64);
+    let scale = (wf / 1600.0).min(hf / 1000.0).clamp(0.5, 4.0);
+    let s = |v: f64| (v * scale).round() as i32;
+    let (w, h) = (width as i32, height as i32);
+    let margin = s(14.0);
+    let title_h = s(44.0);
+    let col_gap = s(30.0);
+    let row_gap = s(12.0);
+    let header_h = s(30.0);
+    let left_labels = s(68.0);
+    let bottom_labels = s(42.0);
+    let right_pad = s(12.0);
+
+    let col_w = ((w - 2 * margin - col_gap) / 2).max(40);
+    let top = margin + title_h;
+    let row_h = ((h - top - margin - 2 * row_gap) / 3).max(40);
+    let mut panels = [PanelBox {
+        frame: Rect {
+            x: 0,
+            y: 0,
+            w: 0,
+            h: 0,
+        },
+        header: Rect {
+            x: 0,
+            y: 0,
+            w: 0,
+            h: 0,
+        },
+        plot: Rect {
+            x: 0,
+            y: 0,
+            w: 0,
+            h: 0,
+        },
+    }; 6];
+    for (k, p) in panels.iter_mut().enumerate() {
+        let (row, col) = ((k / 2) as i32, (k % 2) as i32);
+        let frame = Rect {
+            x: margin + col * (col_w + col_gap),
+            y: top + row * (row_h + row_gap),
+            w: col_w,
+            h: row_h,
+        };
+        let header = Rect {
+            x: frame.x,
+            y: frame.y,
+            w: frame.w,
+            h: header_h,
+        };
+        let plot = if k == Panel::Stats as usize {
+            Rect {
+                x: frame.x + s(10.0),
+                y: frame.y + header_h,
+                w: (frame.w - s(20.0)).max(16),
+                h: (frame.h - header_h).max(16),
+            }
+        } else {
+            Rect {
+                x: frame.x + left_labels,
+                y: frame.y + header_h,
+                w: (frame.w - left_labels - right_pad).max(16),
+                h: (frame.h - header_h - bottom_labels).max(16),
+            }
+        };
+        *p = PanelBox {
+            frame,
+            header,
+            plot,
+        };
+    }
+    Layout {
+        width,
+        height,
+        scale,
+        title: Rect {
+            x: margin,
+            y: margin,
+            w: w - 2 * margin,
+            h: title_h,
+        },
+        panels,
+        fonts: Fonts {
+            title: 23.0 * scale,
+            panel: 17.0 * scale,
+            axis: 14.0 * scale,
+            tick: 13.0 * scale,
+            legend: 14.0 * scale,
+            stats: 15.5 * scale,
+        },
+        circle_r_max: 10.0 * scale,
+        circle_r_min: 2.5 * scale,
+    }
+}
+
+/// A panel's data ranges and the mapping from data to pixels. The first value
+/// of a range maps to the plotting area's first column (or last row for y),
+/// the second to its last column (first row).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Axes {
+    pub plot: Rect,
+    pub x: (f64, f64),
+    pub y: (f64, f64),
+}
+
+impl Axes {
+    /// Pixel column (fractional) of data value `v`.
+    pub fn x_px(&self, v: f64) -> f64 {
+        let span = self.x.1 - self.x.0;
+        let f = if span > 0.0 { (v - self.x.0) / span } else { 0.5 };
+        self.plot.x as f64 + f * (self.plot.w - 1) as f64
+    }
+    /// Pixel row (fractional) of data value `v`.
+    pub fn y_px(&self, v: f64) -> f64 {
+        let span = self.y.1 - self.y.0;
+        let f = if span > 0.0 { (v - self.y.0) / span } else { 0.5 };
+        (self.plot.bottom() - 1) as f64 - f * (self.plot.h - 1) as f64
+    }
+    /// Data value at the (fractional) pixel column `px`.
+    pub fn x_value(&self, px: f64) -> f64 {
+        let f = (px - self.plot.x as f64) / (self.plot.w - 1).max(1) as f64;
+        self.x.0 + f * (self.x.1 - self.x.0)
+    }
+    /// The pixel (rounded) of a data point.
+    pub fn px(&self, x: f64, y: f64) -> (i32, i32) {
+        (self.x_px(x).round() as i32, self.y_px(y).round() as i32)
+    }
+    /// Rounded pixel column of `v`, clamped into the plotting area.
+    pub fn col(&self, v: f64) -> i32 {
+        (self.x_px(v).round() as i32).clamp(self.plot.x, self.plot.right() - 1)
+    }
+    /// Rounded pixel row of `v`, clamped into the plotting area.
+    pub fn row(&self, v: f64) -> i32 {
+        (self.y_px(v).round() as i32).clamp(self.plot.y, self.plot.bottom() - 1)
+    }
+}
+
+/// Share of a candidate's spacing that its score bar covers (when bars are
+/// drawn one per candidate).
+pub const BAR_FILL: f64 = 0.8;
+
+/// The data axes of every panel of one picture, and the drawing modes that
+/// depend on how much data there is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FigureAxes {
+    pub layout: Layout,
+    /// Panel 1: source time (s) x amplitude.
+    pub input: Axes,
+    /// Panel 2: output time (s) x amplitude; for a run that was not rendered,
+    /// output time (s) x source time of the grain played (s).
+    pub output: Axes,
+    /// Panel 3: source time (s) x raw score (the probability is scaled to its
+    /// maximum on the same axis).
+    pub scores: Axes,
+    /// Panel 4: output hop x grain index. Hop `h` spans `h .. h + 1`, grain `g`
+    /// spans `g .. g + 1`.
+    pub selection: Axes,
+    /// Panel 5: grain index x usage count. Grain `g` spans `g .. g + 1`.
+    pub usage: Axes,
+    /// Width of a score bar, seconds: the bar of a candidate starting at `t`
+    /// covers `t .. t + bar_s` (one bar per candidate mode).
+    pub bar_s: f64,
+    /// More candidates than pixel columns: score bars, probability line and
+    /// usage circles show per-column maxima.
+    pub scores_aggregated: bool,
+    /// More candidates than pixel columns: usage bars show per-column maxima.
+    pub usage_aggregated: bool,
+    /// More hops than pixel columns: the selection panel is a density raster
+    /// of all hops (else one cell per hop).
+    pub selection_raster: bool,
+    /// Peak absolute sample of the input and of the output (0 if none).
+    pub input_peak: f32,
+    pub output_peak: f32,
+}
+
+impl FigureAxes {
+    /// Centre of the score bar of candidate `i` (where its probability point
+    /// and its usage circle sit), seconds, in one-bar-per-candidate mode.
+    pub fn bar_centre_s(&self, start_s: f64) -> f64 {
+        start_s + 0.5 * self.bar_s
+    }
+}
+
+fn wave_range(peak: f32) -> (f64, f64) {
+    let a = if peak > 0.0 && peak.is_finite() {
+        peak as f64 * 1.08
+    } else {
+        1.0
+    };
+    (-a, a)
+}
+
+/// The axes of the picture of `inp` at size `width` x `height`.
+pub fn figure_axes(inp: &PlotInput, width: u32, height: u32) -> FigureAxes {
+    let l = layout(width, height);
+    let p = inp.prepared;
+    let s = &p.settings;
+    let sr = s.sample_rate as f64;
+    let src_s = s.source_s();
+    let out_s = s.duration_s;
+    let n = p.analysis.len().max(1);
+    let hops = p.plan.hops().max(1);
+    let plot = |k: Panel| l.panel(k).plot;
+
+    let input_peak = data::peak(inp.input);
+    let output_peak = inp
+        .output
+        .map(|o| {
+            let chans: Vec<&[f32]> = o.iter().map(|c| c.as_slice()).collect();
+            data::peak(&chans)
+        })
+        .unwrap_or(0.0);
+    let output = match inp.output {
+        Some(o) => {
+            let len = o.first().map_or(0, |c| c.len());
+            Axes {
+                plot: plot(Panel::Output),
+                x: (0.0, (len as f64 / sr).max(1e-9)),
+                y: wave_range(output_peak),
+            }
+        }
+        None => Axes {
+            plot: plot(Panel::Output),
+            x: (0.0, out_s.max(1e-9)),
+            y: (0.0, src_s.max(1e-9)),
+        },
+    };
+    let floor = p.attention.floor_value;
+    let top = if floor.is_finite() { floor.max(1.0) } else { 1.0 };
+    // Headroom above the highest score for the largest usage circle.
+    let score_plot_h = (plot(Panel::Scores).h - 1).max(1) as f64;
+    let room = ((l.circle_r_max + 4.0) / score_plot_h).min(0.5);
+    let score_top = top * (1.0 / (1.0 - room)).max(1.06);
+    let counts = &inp.report.usage.counts;
+    let cmax = counts.iter().copied().max().unwrap_or(0) as f64;
+    let mean = hops as f64 / n as f64;
+    let scores = Axes {
+        plot: plot(Panel::Scores),
+        x: (0.0, src_s.max(1e-9)),
+        y: (0.0, score_top),
+    };
+    FigureAxes {
+        layout: l,
+        input: Axes {
+            plot: plot(Panel::Input),
+            x: (0.0, src_s.max(1e-9)),
+            y: wave_range(input_peak),
+        },
+        output,
+        scores,
+        selection: Axes {
+            plot: plot(Panel::Selection),
+            x: (0.0, hops as f64),
+            y: (0.0, n as f64),
+        },
+        usage: Axes {
+            plot: plot(Panel::Usage),
+            x: (0.0, n as f64),
+            y: (0.0, cmax.max(mean).max(1.0) * 1.1),
+        },
+        bar_s: s.cand_hop_s() * BAR_FILL,
+        scores_aggregated: p.analysis.len() > scores.plot.w as usize,
+        usage_aggregated: p.analysis.len() > plot(Panel::Usage).w as usize,
+        selection_raster: p.plan.hops() > plot(Panel::Selection).w as usize,
+        input_peak,
+        output_peak,
+    }
+}
