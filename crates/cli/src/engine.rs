@@ -216,6 +216,13 @@ pub fn input_info(path: &Path, d: &Decoded) -> InputInfo {
     }
 }
 
+/// Largest output (bytes of f32) rendered in memory for an input of `in_bytes`:
+/// peak memory then stays within 2.5x the decoded input plus 64 MB, and below
+/// 2 GB of output. Longer outputs are streamed.
+fn in_memory_limit(in_bytes: u64) -> u64 {
+    (in_bytes + in_bytes / 2 + (64 << 20)).min(2 << 30)
+}
+
 pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
     let (preset, params) = params_from_flags(&a.engine)?;
     let bits: Bits = a.bits.parse().map_err(|_| {
@@ -264,24 +271,53 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
     warnings.append(&mut prepared.warnings);
     prepared.warnings = warnings;
     stage("prepare", &mut t);
-    let out = gar_core::render_prepared(&prepared, &chans);
-    stage("render", &mut t);
+    let sr = prepared.settings.sample_rate;
+    let out_len = prepared.settings.output_len();
+    let out_channels = match prepared.settings.channels {
+        gar_core::ChannelMode::Mono => 1,
+        gar_core::ChannelMode::Linked => chans.len(),
+    };
+    let out_bytes = out_len as u64 * out_channels as u64 * 4;
+    let in_bytes = dec.frames as u64 * chans.len() as u64 * 4;
+    // GAR_STREAM=1 forces the streaming path (tests compare both paths).
+    let force_stream = std::env::var_os("GAR_STREAM").is_some_and(|v| v == "1");
+    if out_bytes <= in_memory_limit(in_bytes) && !force_stream {
+        // Render into memory (one pass), then encode.
+        let out = gar_core::render_prepared(&prepared, &chans);
+        stage("render", &mut t);
+        write_wav(&output, sr, &out, bits, a.force)?;
+        stage("encode", &mut t);
+    } else {
+        // Long output: never hold it; render twice (peak, then samples) and
+        // encode block by block.
+        let mut tmp_seen: Option<PathBuf> = None;
+        let mut w =
+            gar_io::WavFileWriter::create(&output, sr, out_channels, out_len, bits, a.force, |p| {
+                safety::register_temp(p);
+                tmp_seen = Some(p.to_path_buf());
+            })
+            .map_err(|e| anyhow!(e))?;
+        let res = gar_core::render_prepared_streaming(&prepared, &chans, |b| w.write(b))
+            .and_then(|()| w.finish());
+        if let Some(p) = tmp_seen {
+            safety::forget_temp(&p);
+        }
+        res.map_err(|e| anyhow!(e))?;
+        stage("render+encode (streamed)", &mut t);
+    }
     let input = input_info(&a.input, &dec);
     drop(chans);
     drop(dec);
-
-    write_wav(&output, prepared.settings.sample_rate, &out, bits, a.force)?;
-    stage("encode", &mut t);
-    let frames = out.first().map_or(0, |c| c.len());
+    let frames = out_len;
     let report = Report::new(
         &prepared,
         input,
         Some(OutputInfo {
             path: output.display().to_string(),
             sample_rate: prepared.settings.sample_rate,
-            channels: out.len(),
+            channels: out_channels,
             frames,
-            duration_s: frames as f64 / prepared.settings.sample_rate as f64,
+            duration_s: frames as f64 / sr as f64,
             bits: bits.to_string(),
         }),
     );

@@ -536,3 +536,38 @@ fn help_lists_every_flag() {
         assert!(h.contains(f), "help lacks {f}");
     }
 }
+
+#[test]
+fn streamed_output_equals_in_memory_output() {
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("st.wav");
+    write_source(&input, 2, 2.0, 44100);
+    for bits in ["16", "24", "32f"] {
+        let a = dir.path().join(format!("mem{bits}.wav"));
+        let b = dir.path().join(format!("stream{bits}.wav"));
+        for (out, stream) in [(&a, "0"), (&b, "1")] {
+            gar()
+                .env("GAR_STREAM", stream)
+                .args([
+                    "render",
+                    input.to_str().unwrap(),
+                    "-o",
+                    out.to_str().unwrap(),
+                    "--quiet",
+                ])
+                .args([
+                    "--preset",
+                    "shimmer",
+                    "--seed",
+                    "5",
+                    "--duration",
+                    "3.1",
+                    "--bits",
+                    bits,
+                ])
+                .assert()
+                .success();
+        }
+        assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap(), "bits {bits}");
+    }
+}

@@ -10,10 +10,16 @@ use rand_core::SeedableRng;
 use std::hint::black_box;
 
 fn corpus() -> (u32, Vec<f32>) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/long_mix_60s_44k_mono.wav");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus/long_mix_60s_44k_mono.wav"
+    );
     let mut r = hound::WavReader::open(path).expect("corpus file");
     let sr = r.spec().sample_rate;
-    let x = r.samples::<i16>().map(|s| s.unwrap() as f32 / 32768.0).collect();
+    let x = r
+        .samples::<i16>()
+        .map(|s| s.unwrap() as f32 / 32768.0)
+        .collect();
     (sr, x)
 }
 
@@ -30,18 +36,45 @@ fn stages(c: &mut Criterion) {
     }
     for preset in [Preset::SelfRemix, Preset::Shimmer] {
         let p = gar_core::prepare(&chans, sr, &preset.params(), preset, 1).unwrap();
-        let name = if p.settings.pitch_active() { "with pitch jitter" } else { "no pitch jitter" };
+        let name = if p.settings.pitch_active() {
+            "with pitch jitter"
+        } else {
+            "no pitch jitter"
+        };
         g.bench_function(format!("render/{} ({name})", preset.id()), |b| {
             b.iter(|| {
-                let fin = render::Finishing { dry: &chans, wet: 1.0, fade: 220 };
-                render::render(&p.plan, &p.analysis, &p.settings, &chans, 1.0, p.settings.output_len(), &fin)
+                let fin = render::Finishing {
+                    dry: &chans,
+                    wet: 1.0,
+                    fade: 220,
+                };
+                render::render(
+                    &p.plan,
+                    &p.analysis,
+                    &p.settings,
+                    &chans,
+                    1.0,
+                    p.settings.output_len(),
+                    &fin,
+                )
             })
         });
     }
-    let p = gar_core::prepare(&chans, sr, &Preset::SelfRemix.params(), Preset::SelfRemix, 1).unwrap();
+    let p = gar_core::prepare(
+        &chans,
+        sr,
+        &Preset::SelfRemix.params(),
+        Preset::SelfRemix,
+        1,
+    )
+    .unwrap();
     let out = gar_core::render_prepared(&p, &chans);
     g.bench_function("finishing/normalize", |b| {
-        b.iter_batched(|| out.clone(), |mut o| finish::normalize(&mut o), criterion::BatchSize::LargeInput)
+        b.iter_batched(
+            || out.clone(),
+            |mut o| finish::normalize(&mut o),
+            criterion::BatchSize::LargeInput,
+        )
     });
     g.finish();
 }
@@ -58,9 +91,15 @@ fn attention_and_sampler(c: &mut Criterion) {
     });
     let att = attention::attend(&score, 3.0, -3.0, gar_core::AttentionNorm::Range);
     // The plan of 10 million hops with recency on (SPEC.md section 6).
-    let s = Params { hop_ms: 10.0, grain_ms: 20.0, duration_s: Some(99_999.99), recency: 0.5, ..Params::default() }
-        .resolve(Preset::Custom, 44100, 44100 * 60)
-        .unwrap();
+    let s = Params {
+        hop_ms: 10.0,
+        grain_ms: 20.0,
+        duration_s: Some(99_999.99),
+        recency: 0.5,
+        ..Params::default()
+    }
+    .resolve(Preset::Custom, 44100, 44100 * 60)
+    .unwrap();
     assert_eq!(gar_core::plan::hop_count(&s), 10_000_000);
     g.bench_function("plan/1M candidates x 10M hops, recency 0.5", |b| {
         b.iter(|| make_plan(black_box(&att.prob), &s, 7))

@@ -119,22 +119,24 @@ pub fn mono_mix(channels: &[&[f32]]) -> Vec<f32> {
     let len = channels.first().map_or(0, |c| c.len());
     let n = channels.len() as f32;
     let mut mix = vec![0f32; len];
-    mix.par_chunks_mut(1 << 16).enumerate().for_each(|(b, out)| {
-        let a = b << 16;
-        for (c, ch) in channels.iter().enumerate() {
-            let src = &ch[a..a + out.len()];
-            if c == 0 {
-                out.copy_from_slice(src);
-            } else {
-                for (o, x) in out.iter_mut().zip(src) {
-                    *o += x;
+    mix.par_chunks_mut(1 << 16)
+        .enumerate()
+        .for_each(|(b, out)| {
+            let a = b << 16;
+            for (c, ch) in channels.iter().enumerate() {
+                let src = &ch[a..a + out.len()];
+                if c == 0 {
+                    out.copy_from_slice(src);
+                } else {
+                    for (o, x) in out.iter_mut().zip(src) {
+                        *o += x;
+                    }
                 }
             }
-        }
-        for o in out.iter_mut() {
-            *o /= n;
-        }
-    });
+            for o in out.iter_mut() {
+                *o /= n;
+            }
+        });
     mix
 }
 

@@ -334,7 +334,9 @@ impl<'a> RenderJob<'a> {
         let peak = per_block
             .into_par_iter()
             .enumerate()
-            .map_init(Scratch::default, |sc, (bi, mut outs)| self.block(bi, &mut outs, sc))
+            .map_init(Scratch::default, |sc, (bi, mut outs)| {
+                self.block(bi, &mut outs, sc)
+            })
             .reduce(|| 0.0, f32::max);
         (out, peak)
     }
@@ -403,5 +405,7 @@ pub fn render(
     out_len: usize,
     fin: &Finishing,
 ) -> Vec<Vec<f32>> {
-    RenderJob::new(plan, analysis, s, srcs, gain, out_len, *fin).render().0
+    RenderJob::new(plan, analysis, s, srcs, gain, out_len, *fin)
+        .render()
+        .0
 }

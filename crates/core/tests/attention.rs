@@ -134,12 +134,18 @@ fn range_mode_puts_a_grain_at_the_floor_e_alpha_below_the_best() {
         assert_eq!(a.active_count(), 3);
         let ratio = a.prob[0] / a.prob[1];
         let want = alpha.exp();
-        assert!((ratio - want).abs() < 1e-12 * want, "alpha {alpha}: {ratio} vs {want}");
+        assert!(
+            (ratio - want).abs() < 1e-12 * want,
+            "alpha {alpha}: {ratio} vs {want}"
+        );
         // The original's `mean` scale: (1 - 0.25) / 0.25 = 3 -> e^(3 alpha).
         let a = attend(&s, alpha, 0.0, Mean);
         let ratio = a.prob[0] / a.prob[1];
         let want = (3.0 * alpha).exp();
-        assert!((ratio - want).abs() < 1e-12 * want, "alpha {alpha}: {ratio} vs {want}");
+        assert!(
+            (ratio - want).abs() < 1e-12 * want,
+            "alpha {alpha}: {ratio} vs {want}"
+        );
     }
     // In between, the log-probability is linear in the score (range mode).
     let s = [1.0, 0.75, 0.625, 0.0, 0.0, 0.0]; // mean 0.396
@@ -168,7 +174,9 @@ fn extreme_alpha_underflows_to_the_best_grain_without_nan() {
 #[test]
 fn higher_alpha_means_fewer_effective_grains() {
     let s = random_scores(5, 1000);
-    let alphas = [0.01, 0.1, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 25.0, 50.0, 100.0];
+    let alphas = [
+        0.01, 0.1, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 25.0, 50.0, 100.0,
+    ];
     for norm in NORMS {
         for floor in [-6.0, 0.0, 3.0] {
             let eff: Vec<f64> = alphas
@@ -177,7 +185,10 @@ fn higher_alpha_means_fewer_effective_grains() {
                 .collect();
             let active = attend(&s, 1.0, floor, norm).active_count() as f64;
             // Bounds: one grain at least, the active count at most.
-            assert!(eff.iter().all(|&e| (1.0 - 1e-9..=active + 1e-9).contains(&e)));
+            assert!(
+                eff.iter()
+                    .all(|&e| (1.0 - 1e-9..=active + 1e-9).contains(&e))
+            );
             assert!(eff[0] > 0.95 * active, "{norm:?} {floor}: {eff:?}");
             for w in eff.windows(2) {
                 assert!(w[1] < w[0], "{norm:?} floor {floor}: {eff:?}");

@@ -9,7 +9,8 @@ const SR: u32 = 44100;
 const LONG: usize = 5 * 44100;
 
 fn resolve(p: &Params) -> Settings {
-    p.resolve(Preset::Custom, SR, LONG).expect("valid parameters")
+    p.resolve(Preset::Custom, SR, LONG)
+        .expect("valid parameters")
 }
 
 /// Exactly one adjustment line, mentioning every one of `words`.
@@ -110,17 +111,53 @@ fn alpha_is_at_least_0_01() {
 
 #[test]
 fn bounded_parameters_are_clamped_with_a_line_each() {
-    type Case = (fn(&mut Params, f64), fn(&Settings) -> f64, &'static str, f64, f64);
+    type Case = (
+        fn(&mut Params, f64),
+        fn(&Settings) -> f64,
+        &'static str,
+        f64,
+        f64,
+    );
     let cases: [Case; 10] = [
-        (|p, v| p.transient_weight = v, |s| s.transient_weight, "--transient-weight", -0.5, 0.0),
-        (|p, v| p.transient_weight = v, |s| s.transient_weight, "--transient-weight", 1.5, 1.0),
-        (|p, v| p.pitch_jitter_st = v, |s| s.pitch_jitter_st, "--pitch-jitter-st", -1.0, 0.0),
-        (|p, v| p.pitch_jitter_st = v, |s| s.pitch_jitter_st, "--pitch-jitter-st", 7.0, 4.0),
+        (
+            |p, v| p.transient_weight = v,
+            |s| s.transient_weight,
+            "--transient-weight",
+            -0.5,
+            0.0,
+        ),
+        (
+            |p, v| p.transient_weight = v,
+            |s| s.transient_weight,
+            "--transient-weight",
+            1.5,
+            1.0,
+        ),
+        (
+            |p, v| p.pitch_jitter_st = v,
+            |s| s.pitch_jitter_st,
+            "--pitch-jitter-st",
+            -1.0,
+            0.0,
+        ),
+        (
+            |p, v| p.pitch_jitter_st = v,
+            |s| s.pitch_jitter_st,
+            "--pitch-jitter-st",
+            7.0,
+            4.0,
+        ),
         (|p, v| p.recency = v, |s| s.recency, "--recency", -0.1, 0.0),
         (|p, v| p.recency = v, |s| s.recency, "--recency", 1.2, 1.0),
         (|p, v| p.wet = v, |s| s.wet, "--wet", -5.0, 0.0),
         (|p, v| p.wet = v, |s| s.wet, "--wet", 150.0, 100.0),
-        (|p, v| p.time_jitter_ms = v, |s| s.time_jitter_ms, "--time-jitter-ms", -3.0, 0.0),
+        (
+            |p, v| p.time_jitter_ms = v,
+            |s| s.time_jitter_ms,
+            "--time-jitter-ms",
+            -3.0,
+            0.0,
+        ),
         (|p, v| p.alpha = v, |s| s.alpha, "--alpha", 0.005, 0.01),
     ];
     for (set, get, flag, given, want) in cases {
@@ -216,8 +253,20 @@ fn no_adjustment_line_when_nothing_changes() {
             (p.grain_ms, p.hop_ms, p.cand_hop_ms, p.alpha)
         );
         assert_eq!(
-            (s.transient_weight, s.time_jitter_ms, s.pitch_jitter_st, s.recency, s.wet),
-            (p.transient_weight, p.time_jitter_ms, p.pitch_jitter_st, p.recency, p.wet)
+            (
+                s.transient_weight,
+                s.time_jitter_ms,
+                s.pitch_jitter_st,
+                s.recency,
+                s.wet
+            ),
+            (
+                p.transient_weight,
+                p.time_jitter_ms,
+                p.pitch_jitter_st,
+                p.recency,
+                p.wet
+            )
         );
     }
     // A grain exactly as long as the source is not "longer than the source".
@@ -345,7 +394,9 @@ fn a_source_shorter_than_50_ms_is_an_error() {
         }
     }
     assert_eq!(
-        Params::default().resolve(Preset::Custom, 0, 1000).unwrap_err(),
+        Params::default()
+            .resolve(Preset::Custom, 0, 1000)
+            .unwrap_err(),
         ParamError::ZeroSampleRate
     );
 }

@@ -35,7 +35,9 @@ fn params() -> Params {
 }
 
 fn bits(y: &[Vec<f32>]) -> Vec<Vec<u32>> {
-    y.iter().map(|c| c.iter().map(|v| v.to_bits()).collect()).collect()
+    y.iter()
+        .map(|c| c.iter().map(|v| v.to_bits()).collect())
+        .collect()
 }
 
 fn run(x: &[Vec<f32>], p: &Params, seed: u64) -> (gar_core::Prepared, Vec<Vec<u32>>) {
@@ -76,7 +78,10 @@ fn thread_count_does_not_change_a_bit() {
     ] {
         let reference = run(&x, &p, 99);
         for threads in [1usize, 2, 3] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
             let (prep, y) = pool.install(|| run(&x, &p, 99));
             assert_eq!(prep.plan, reference.0.plan, "{threads} threads");
             assert_eq!(prep.analysis, reference.0.analysis, "{threads} threads");

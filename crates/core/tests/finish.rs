@@ -57,7 +57,12 @@ fn fades_are_linear() {
 #[test]
 fn rendered_output_fades_linearly_at_both_ends() {
     for sr in [44100u32, 48000] {
-        for (duration, fade_ms) in [(None, 5.0), (Some(0.03), 3.0), (Some(0.7), 5.0), (Some(0.0019), 0.0)] {
+        for (duration, fade_ms) in [
+            (None, 5.0),
+            (Some(0.03), 3.0),
+            (Some(0.7), 5.0),
+            (Some(0.0019), 0.0),
+        ] {
             for nch in [1usize, 2] {
                 let x = source(sr, nch, 3);
                 let chs = refs(&x);
@@ -90,7 +95,11 @@ fn rendered_output_fades_linearly_at_both_ends() {
                 for c in 0..nch {
                     for k in 0..len {
                         let edge = k.min(len - 1 - k);
-                        let f = if edge < n { edge as f64 / n as f64 } else { 1.0 };
+                        let f = if edge < n {
+                            edge as f64 / n as f64
+                        } else {
+                            1.0
+                        };
                         let want = g * raw[c][k] as f64 * f;
                         assert!(
                             (y[c][k] as f64 - want).abs() <= 1e-5 * raw[c][k].abs() as f64 + 1e-7,
@@ -201,7 +210,11 @@ fn wet_dry_mix_is_linear_and_skipped_below_0_1_percent_dry() {
         },
     );
     let z: Vec<Vec<f64>> = (0..2)
-        .map(|c| (0..len).map(|k| 0.3 * wet[c][k] as f64 + 0.7 * x[c][k] as f64).collect())
+        .map(|c| {
+            (0..len)
+                .map(|k| 0.3 * wet[c][k] as f64 + 0.7 * x[c][k] as f64)
+                .collect()
+        })
         .collect();
     let zp = z.iter().flatten().fold(0f64, |m, v| m.max(v.abs()));
     for c in 0..2 {
@@ -216,9 +229,25 @@ fn wet_dry_mix_is_linear_and_skipped_below_0_1_percent_dry() {
         &gar_core::prepare(&chs, sr, &Params::default(), Preset::Custom, 2).unwrap(),
         &chs,
     );
-    let almost = run(&chs, sr, &Params { wet: 99.95, ..Params::default() }, 2);
+    let almost = run(
+        &chs,
+        sr,
+        &Params {
+            wet: 99.95,
+            ..Params::default()
+        },
+        2,
+    );
     assert_eq!(full, almost);
-    let less = run(&chs, sr, &Params { wet: 99.8, ..Params::default() }, 2);
+    let less = run(
+        &chs,
+        sr,
+        &Params {
+            wet: 99.8,
+            ..Params::default()
+        },
+        2,
+    );
     assert_ne!(full, less);
 }
 

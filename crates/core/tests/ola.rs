@@ -83,7 +83,11 @@ fn the_first_half_grain_fades_in_instead_of_being_boosted() {
     for k in 0..441 {
         let w = 0.5 - 0.5 * (std::f64::consts::TAU * (k as f64 + 0.5) / 882.0).cos();
         let want = c * w / w.max(0.15);
-        assert!((out[0][k] as f64 - want).abs() < 1e-5, "k {k}: {} vs {want}", out[0][k]);
+        assert!(
+            (out[0][k] as f64 - want).abs() < 1e-5,
+            "k {k}: {} vs {want}",
+            out[0][k]
+        );
     }
     assert!(out[0][0] < 0.01);
 }
@@ -110,7 +114,10 @@ fn a_phase_coherent_sine_keeps_its_amplitude_for_every_preset() {
         let ripple_db = 20.0 * (max / min).log10();
         assert!(ripple_db < 0.05, "{preset:?}: ripple {ripple_db} dB");
         // Peak-normalised to 0.99: the steady RMS is 0.99 / sqrt(2).
-        assert!((max - 0.99 / 2f64.sqrt()).abs() < 2e-3, "{preset:?}: rms {max}");
+        assert!(
+            (max - 0.99 / 2f64.sqrt()).abs() < 2e-3,
+            "{preset:?}: rms {max}"
+        );
     }
 }
 
@@ -147,12 +154,21 @@ fn odd_grains_at_fractional_hops_reconstruct_a_sine_without_ripple() {
         let gaps: Vec<usize> = pl.windows(2).map(|w| w[1].at - w[0].at).collect();
         if h == 15.0 {
             assert_eq!(l, 1323);
-            assert!(gaps.contains(&661) && gaps.contains(&662), "{:?}", &gaps[..6]);
+            assert!(
+                gaps.contains(&661) && gaps.contains(&662),
+                "{:?}",
+                &gaps[..6]
+            );
         }
         let y = &raw_render(&plan, &an, &s, &[&x], 1.0)[0];
         let (a, b) = (l, an.start[n - 1]);
         for k in a..b {
-            assert!((y[k] - x[k]).abs() < 1e-5, "grain {g} hop {h}: k {k}: {} vs {}", y[k], x[k]);
+            assert!(
+                (y[k] - x[k]).abs() < 1e-5,
+                "grain {g} hop {h}: k {k}: {} vs {}",
+                y[k],
+                x[k]
+            );
         }
         let rms: Vec<f64> = y[a..b]
             .chunks_exact(42)

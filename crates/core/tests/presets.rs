@@ -87,10 +87,34 @@ fn presets_need_no_adjustment_on_an_ordinary_source() {
 #[test]
 fn parse_accepts_ids_file_names_titles_and_numbers() {
     let expected = [
-        ("self-remix", "SelfRemix", "Self-Remix", "2", Preset::SelfRemix),
-        ("crystallize", "Crystallize", "Crystallize", "3", Preset::Crystallize),
-        ("motif-extract", "MotifExtract", "Motif Extract", "4", Preset::MotifExtract),
-        ("onset-harvest", "OnsetHarvest", "Onset Harvest", "5", Preset::OnsetHarvest),
+        (
+            "self-remix",
+            "SelfRemix",
+            "Self-Remix",
+            "2",
+            Preset::SelfRemix,
+        ),
+        (
+            "crystallize",
+            "Crystallize",
+            "Crystallize",
+            "3",
+            Preset::Crystallize,
+        ),
+        (
+            "motif-extract",
+            "MotifExtract",
+            "Motif Extract",
+            "4",
+            Preset::MotifExtract,
+        ),
+        (
+            "onset-harvest",
+            "OnsetHarvest",
+            "Onset Harvest",
+            "5",
+            Preset::OnsetHarvest,
+        ),
         ("shimmer", "Shimmer", "Shimmer", "6", Preset::Shimmer),
         ("slabs", "Slabs", "Slabs", "7", Preset::Slabs),
         ("cloud", "Cloud", "Cloud", "8", Preset::Cloud),
@@ -101,7 +125,11 @@ fn parse_accepts_ids_file_names_titles_and_numbers() {
         assert_eq!(Preset::parse(file), Some(preset), "{file}");
         assert_eq!(Preset::parse(title), Some(preset), "{title}");
         assert_eq!(Preset::parse(number), Some(preset), "{number}");
-        assert_eq!(Preset::parse(&id.to_uppercase()), Some(preset), "{id} upper case");
+        assert_eq!(
+            Preset::parse(&id.to_uppercase()),
+            Some(preset),
+            "{id} upper case"
+        );
         assert_eq!(preset.file_name(), file);
         assert_eq!(preset.number().to_string(), number);
     }

@@ -69,7 +69,10 @@ fn plan_without_recency_follows_prob() {
     let c = counts(plan.grain.iter().copied(), PROB.len());
     let chi = chi_square(&c, &PROB);
     assert!(chi < chi2_crit_001(4), "chi2 {chi}, counts {c:?}");
-    assert_eq!(plan.usage(PROB.len()), c.iter().map(|&x| x as u32).collect::<Vec<_>>());
+    assert_eq!(
+        plan.usage(PROB.len()),
+        c.iter().map(|&x| x as u32).collect::<Vec<_>>()
+    );
     // The plan's positions are the exact hop times without jitter.
     for (h, &p) in plan.pos_s.iter().enumerate().step_by(997) {
         assert_eq!(p, h as f64 * 0.001);
@@ -183,7 +186,9 @@ fn quad_inv(a: &[Vec<f64>], x: &[f64]) -> f64 {
         })
         .collect();
     for c in 0..m {
-        let piv = (c..m).max_by(|&i, &j| aug[i][c].abs().total_cmp(&aug[j][c].abs())).unwrap();
+        let piv = (c..m)
+            .max_by(|&i, &j| aug[i][c].abs().total_cmp(&aug[j][c].abs()))
+            .unwrap();
         aug.swap(c, piv);
         for r in 0..m {
             if r != c {
@@ -250,7 +255,10 @@ fn plan_with_recency_follows_the_stationary_law_of_the_chain() {
         let c: Vec<u64> = surv.iter().map(|&i| all[i]).collect();
         let stat = chain_statistic(&c, &mu, &sigma);
         eprintln!("R {r}: chain statistic {stat:.2} (df 3), law {mu:?}");
-        assert!(stat < chi2_crit_001(3), "R {r}: stat {stat}, counts {c:?}, law {mu:?}");
+        assert!(
+            stat < chi2_crit_001(3),
+            "R {r}: stat {stat}, counts {c:?}, law {mu:?}"
+        );
         // And it is far from what ignoring the recency would give.
         let wrong = chi_square(&c, &p);
         assert!(wrong > 1000.0, "R {r}: {wrong}");
@@ -275,7 +283,10 @@ fn penalised_draws_in_a_loop_follow_the_chain() {
     }
     let stat = chain_statistic(&c, &mu, &sigma);
     eprintln!("R {r}: chain statistic {stat:.2} (df 4)");
-    assert!(stat < chi2_crit_001(4), "stat {stat}, counts {c:?}, law {mu:?}");
+    assert!(
+        stat < chi2_crit_001(4),
+        "stat {stat}, counts {c:?}, law {mu:?}"
+    );
 }
 
 #[test]
@@ -323,7 +334,10 @@ fn penalised_draws_match_q_over_sum_q_exactly() {
         );
         let df = q.iter().filter(|&&x| x > 0.0).count() - 1;
         let chi = chi_square(&c, &q);
-        assert!(chi < chi2_crit_001(df), "{recent:?}: chi2 {chi}, counts {c:?}");
+        assert!(
+            chi < chi2_crit_001(df),
+            "{recent:?}: chi2 {chi}, counts {c:?}"
+        );
     }
 }
 
@@ -353,7 +367,12 @@ fn full_recency_never_repeats_the_last_pick() {
         }
         if prob.len() == 2 {
             // Two survivors: a strict alternation.
-            assert!(plan.grain.iter().enumerate().all(|(h, &g)| g == plan.grain[h % 2]));
+            assert!(
+                plan.grain
+                    .iter()
+                    .enumerate()
+                    .all(|(h, &g)| g == plan.grain[h % 2])
+            );
         }
     }
 }
@@ -397,13 +416,19 @@ fn a_million_survivors_draw_exactly() {
         for _ in 0..100_000 {
             let g = sampler.draw_penalised(&recent, &mut rng) as usize;
             for &(i, f) in &recent {
-                assert!(!(f == 0.0 && g == i as usize), "drew a fully penalised grain");
+                assert!(
+                    !(f == 0.0 && g == i as usize),
+                    "drew a fully penalised grain"
+                );
             }
             c[cell(g)] += 1;
         }
         let df = expected.iter().filter(|&&x| x > 0.0).count() - 1;
         let chi = chi_square(&c, &expected);
-        assert!(chi < chi2_crit_001(df), "{recent:?}: chi2 {chi}, counts {c:?}");
+        assert!(
+            chi < chi2_crit_001(df),
+            "{recent:?}: chi2 {chi}, counts {c:?}"
+        );
     }
 }
 
@@ -438,7 +463,9 @@ fn the_rng_stream_is_grain_then_pitch_then_offset() {
         assert_eq!(plan.pos_s[h], h as f64 * 0.01 + offset, "hop {h}");
     }
     // Jitter stays inside its bounds and is spread over them.
-    let off: Vec<f64> = (0..plan.hops()).map(|h| plan.pos_s[h] - h as f64 * 0.01).collect();
+    let off: Vec<f64> = (0..plan.hops())
+        .map(|h| plan.pos_s[h] - h as f64 * 0.01)
+        .collect();
     assert!(off.iter().all(|o| o.abs() <= 0.004 + 1e-12));
     assert!(off.iter().any(|&o| o > 0.003) && off.iter().any(|&o| o < -0.003));
     assert!(plan.pitch_st.iter().all(|p| p.abs() <= 2.0));
@@ -469,7 +496,12 @@ fn hop_count_keeps_an_exact_multiple() {
     .resolve(Preset::Custom, 44100, 44100)
     .unwrap();
     assert_eq!(hop_count(&s), 101);
-    for (d, hop, h) in [(1.5, 15.0, 101), (1.5, 25.0, 61), (1.51, 25.0, 61), (1.49, 25.0, 60)] {
+    for (d, hop, h) in [
+        (1.5, 15.0, 101),
+        (1.5, 25.0, 61),
+        (1.51, 25.0, 61),
+        (1.49, 25.0, 60),
+    ] {
         let s = Params {
             hop_ms: hop,
             time_jitter_ms: 0.0,

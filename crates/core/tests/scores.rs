@@ -59,7 +59,9 @@ fn naive_scores(p: &[f64], kind: ScoreType, tw: f64) -> Vec<f64> {
 fn test_sound(seed: u64, channels: usize, len: usize) -> Vec<Vec<f32>> {
     let mut r = common::rng(seed);
     // Piecewise-constant envelope, 40 segments, levels spanning 60 dB.
-    let levels: Vec<f64> = (0..40).map(|_| 10f64.powf(-3.0 * uniform(&mut r))).collect();
+    let levels: Vec<f64> = (0..40)
+        .map(|_| 10f64.powf(-3.0 * uniform(&mut r)))
+        .collect();
     (0..channels)
         .map(|_| {
             (0..len)
@@ -179,7 +181,14 @@ fn candidate_count_and_starts_follow_the_rules_exactly() {
                     if c > g || g * sr > len * 1000 {
                         continue;
                     }
-                    let s = settings(sr as u32, len as usize, g as f64, c as f64, ScoreType::Rms, 0.5);
+                    let s = settings(
+                        sr as u32,
+                        len as usize,
+                        g as f64,
+                        c as f64,
+                        ScoreType::Rms,
+                        0.5,
+                    );
                     assert_eq!((s.grain_ms, s.cand_hop_ms), (g as f64, c as f64));
                     // N = floor((D - g) / c) + 1 with D - g = (len*1000 - g*sr) / (1000 sr).
                     let num = len * 1000 - g * sr;

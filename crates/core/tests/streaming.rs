@@ -8,7 +8,9 @@ fn sound(len: usize, seed: u64) -> Vec<f32> {
     let mut s = seed;
     (0..len)
         .map(|i| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let noise = ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5;
             let t = i as f32 / 44100.0;
             let env = (-((t * 3.0).fract()) * 8.0).exp();
@@ -45,7 +47,10 @@ fn streaming_equals_in_memory() {
                 Ok::<(), ()>(())
             })
             .unwrap();
-            assert!(blocks > 2, "the test must cross block boundaries: {blocks} blocks");
+            assert!(
+                blocks > 2,
+                "the test must cross block boundaries: {blocks} blocks"
+            );
             assert_eq!(streamed.len(), whole.len());
             for (a, b) in streamed.iter().zip(&whole) {
                 assert_eq!(a.len(), b.len());

@@ -44,7 +44,10 @@ fn a_sine_read_at_a_ratio_moves_by_that_ratio() {
                 );
                 // The pass band keeps the level (0.1 dB).
                 let level_db = 20.0 * (rms(&out) / (0.5 / 2f64.sqrt())).log10();
-                assert!(level_db.abs() < 0.1, "{sr} Hz, {f} Hz at {st} st: {level_db} dB");
+                assert!(
+                    level_db.abs() < 0.1,
+                    "{sr} Hz, {f} Hz at {st} st: {level_db} dB"
+                );
             }
         }
     }
@@ -60,7 +63,13 @@ fn speeding_up_a_tone_near_nyquist_does_not_fold_back() {
     for sr in [44100u32, 48000] {
         let ny = sr as f64 / 2.0;
         let reference = sine(0.3 * ny, sr, 20000, 0.5, 0.0);
-        for (st, f) in [(3.0, 0.9), (4.0, 0.9), (3.0, 0.95), (2.0, 0.95), (4.0, 0.85)] {
+        for (st, f) in [
+            (3.0, 0.9),
+            (4.0, 0.9),
+            (3.0, 0.95),
+            (2.0, 0.95),
+            (4.0, 0.85),
+        ] {
             let r = ratio(st);
             assert!(f * r > 1.0, "this case would not fold");
             let tone = sine(f * ny, sr, 20000, 0.5, 0.0);
@@ -142,7 +151,13 @@ fn a_rendered_grain_does_not_alias_either() {
 #[test]
 fn the_grain_length_is_l_over_ratio() {
     let src = vec![0.25f32; 3 * 44100];
-    for (grain_ms, l) in [(30.0, 1323usize), (50.0, 2205), (20.0, 882), (10.0, 441), (1000.0, 44100)] {
+    for (grain_ms, l) in [
+        (30.0, 1323usize),
+        (50.0, 2205),
+        (20.0, 882),
+        (10.0, 441),
+        (1000.0, 44100),
+    ] {
         let s = Params {
             grain_ms,
             hop_ms: grain_ms / 2.0,
@@ -155,7 +170,9 @@ fn the_grain_length_is_l_over_ratio() {
         .unwrap();
         let an = analyze(&[&src], &s, 1.0);
         assert_eq!(an.grain_len, l);
-        let shifts: Vec<f32> = vec![-4.0, -3.0, -1.234, -0.3, -0.0011, 0.0, 0.0011, 0.3, 1.5, 3.0, 3.999, 4.0];
+        let shifts: Vec<f32> = vec![
+            -4.0, -3.0, -1.234, -0.3, -0.0011, 0.0, 0.0011, 0.3, 1.5, 3.0, 3.999, 4.0,
+        ];
         let n = shifts.len();
         let plan = Plan {
             grain: vec![0; n],
@@ -167,7 +184,11 @@ fn the_grain_length_is_l_over_ratio() {
             let r = ratio(st as f64);
             assert!((p.ratio - r).abs() < 1e-12);
             let want = l as f64 / r;
-            assert!((p.len as f64 - want).abs() <= 0.5 + 1e-9, "L {l} at {st} st: {} vs {want}", p.len);
+            assert!(
+                (p.len as f64 - want).abs() <= 0.5 + 1e-9,
+                "L {l} at {st} st: {} vs {want}",
+                p.len
+            );
             assert_eq!(p.len, shifted_len(l, r));
         }
         // No shift: exactly L and a ratio of exactly 1 (no resampling).

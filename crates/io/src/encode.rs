@@ -84,32 +84,44 @@ fn validate(
     channels: &[&[f32]],
     bits: Bits,
 ) -> Result<usize, EncodeError> {
-    let path = || label.to_path_buf();
-    let Some(first) = channels.first() else {
-        return Err(EncodeError::NoChannels { path: path() });
-    };
-    if channels.len() > usize::from(u16::MAX) {
-        return Err(EncodeError::TooManyChannels {
-            path: path(),
-            channels: channels.len(),
-        });
-    }
-    if sample_rate == 0 {
-        return Err(EncodeError::ZeroSampleRate { path: path() });
-    }
-    let frames = first.len();
+    let frames = channels.first().map_or(0, |c| c.len());
     for (i, c) in channels.iter().enumerate() {
         if c.len() != frames {
             return Err(EncodeError::ChannelLengthMismatch {
-                path: path(),
+                path: label.to_path_buf(),
                 channel: i,
                 len: c.len(),
                 expected: frames,
             });
         }
     }
+    validate_shape(label, sample_rate, channels.len(), frames, bits)?;
+    Ok(frames)
+}
+
+/// Checks a channel count, rate and length that a WAV file can hold.
+fn validate_shape(
+    label: &Path,
+    sample_rate: u32,
+    nch: usize,
+    frames: usize,
+    bits: Bits,
+) -> Result<(), EncodeError> {
+    let path = || label.to_path_buf();
+    if nch == 0 {
+        return Err(EncodeError::NoChannels { path: path() });
+    }
+    if nch > usize::from(u16::MAX) {
+        return Err(EncodeError::TooManyChannels {
+            path: path(),
+            channels: nch,
+        });
+    }
+    if sample_rate == 0 {
+        return Err(EncodeError::ZeroSampleRate { path: path() });
+    }
     let bytes = (frames as u64)
-        .saturating_mul(channels.len() as u64)
+        .saturating_mul(nch as u64)
         .saturating_mul(bits.bytes_per_sample());
     if bytes > MAX_DATA_BYTES {
         return Err(EncodeError::TooLarge {
@@ -118,7 +130,7 @@ fn validate(
             max: MAX_DATA_BYTES,
         });
     }
-    Ok(frames)
+    Ok(())
 }
 
 /// Float -> integer: non-finite becomes 0, clamp to [-1, 1], scale by `scale` (= 2^(bits-1)-1),
@@ -176,104 +188,173 @@ fn encode_labelled<W: Write + Seek>(
     bits: Bits,
 ) -> Result<(), EncodeError> {
     let frames = validate(label, sample_rate, channels, bits)?;
-    let nch = channels.len();
-    let spec = WavSpec {
-        // `validate` checked nch <= u16::MAX.
-        channels: u16::try_from(nch).unwrap_or(u16::MAX),
-        sample_rate,
-        bits_per_sample: bits.bits_per_sample(),
-        sample_format: match bits {
-            Bits::F32 => SampleFormat::Float,
-            Bits::I16 | Bits::I24 => SampleFormat::Int,
-        },
-    };
-
     let mut out = BufWriter::with_capacity(WRITE_BUFFER, w);
-    let io_err = |action: &str, e: io::Error| EncodeError::Io {
+    let mut enc = BlockEncoder::new(label, sample_rate, channels.len(), frames, bits)?;
+    enc.header(&mut out)?;
+    enc.block(&mut out, channels)?;
+    enc.end(&mut out)?;
+    out.flush().map_err(|e| io_err(label, "flushing", e))?;
+    Ok(())
+}
+
+fn io_err(label: &Path, action: &str, e: io::Error) -> EncodeError {
+    EncodeError::Io {
         path: label.to_path_buf(),
         action: action.to_string(),
         source: e,
-    };
-    let writing = "writing samples";
-    let frames_per_chunk = (CHUNK_SAMPLES / nch).max(1);
-    let mut start = 0;
-
-    match bits {
-        Bits::I16 => {
-            // hound all the way, using its buffered 16-bit fast path.
-            let mut writer = WavWriter::new(&mut out, spec)
-                .map_err(|e| hound_err(label, "writing the header", e))?;
-            let mut scratch: Vec<i16> = Vec::with_capacity(frames_per_chunk * nch);
-            while start < frames {
-                let end = (start + frames_per_chunk).min(frames);
-                interleave(channels, start, end, &mut scratch, |x| {
-                    quantize(x, 32_767.0) as i16
-                });
-                // `scratch.len() <= CHUNK_SAMPLES * 2`, far below u32::MAX.
-                let n = u32::try_from(scratch.len()).unwrap_or(u32::MAX);
-                let mut sw = writer.get_i16_writer(n);
-                for &s in &scratch {
-                    sw.write_sample(s);
-                }
-                sw.flush().map_err(|e| hound_err(label, writing, e))?;
-                start = end;
-            }
-            writer
-                .finalize()
-                .map_err(|e| hound_err(label, "finishing the header", e))?;
-        }
-        Bits::I24 | Bits::F32 => {
-            // hound has no fast path for these (its per-sample `write_sample` runs at ~70-90 M
-            // samples/s). hound still writes the header (WAVE_FORMAT_EXTENSIBLE for 24-bit and
-            // for > 2 channels); we fill in the sizes, which are known up front, and stream the
-            // little-endian sample bytes ourselves from a reused chunk buffer.
-            let data_bytes = frames as u64 * nch as u64 * bits.bytes_per_sample();
-            let header = hound_header(spec, data_bytes)
-                .map_err(|e| hound_err(label, "writing the header", e))?;
-            out.write_all(&header)
-                .map_err(|e| io_err("writing the header", e))?;
-            let mut bytes: Vec<u8> = Vec::with_capacity(frames_per_chunk * nch * 4);
-            match bits {
-                Bits::I24 => {
-                    let mut scratch: Vec<i32> = Vec::with_capacity(frames_per_chunk * nch);
-                    while start < frames {
-                        let end = (start + frames_per_chunk).min(frames);
-                        interleave(channels, start, end, &mut scratch, |x| {
-                            quantize(x, 8_388_607.0)
-                        });
-                        bytes.clear();
-                        bytes.resize(scratch.len() * 3, 0);
-                        for (d, &s) in bytes.chunks_exact_mut(3).zip(&scratch) {
-                            let b = s.to_le_bytes();
-                            d.copy_from_slice(&b[..3]);
-                        }
-                        out.write_all(&bytes).map_err(|e| io_err(writing, e))?;
-                        start = end;
-                    }
-                }
-                _ => {
-                    let mut scratch: Vec<f32> = Vec::with_capacity(frames_per_chunk * nch);
-                    while start < frames {
-                        let end = (start + frames_per_chunk).min(frames);
-                        interleave(channels, start, end, &mut scratch, finite_or_zero);
-                        bytes.clear();
-                        bytes.resize(scratch.len() * 4, 0);
-                        for (d, &s) in bytes.chunks_exact_mut(4).zip(&scratch) {
-                            d.copy_from_slice(&s.to_le_bytes());
-                        }
-                        out.write_all(&bytes).map_err(|e| io_err(writing, e))?;
-                        start = end;
-                    }
-                }
-            }
-            // RIFF chunks are padded to an even size (24-bit, odd channels, odd frames).
-            if data_bytes % 2 == 1 {
-                out.write_all(&[0]).map_err(|e| io_err(writing, e))?;
-            }
-        }
     }
-    out.flush().map_err(|e| io_err("flushing", e))?;
-    Ok(())
+}
+
+/// Turns planar blocks into WAV bytes. hound writes the header (WAVE_FORMAT_EXTENSIBLE
+/// for 24-bit, float and > 2 channels); the sizes are known up front and filled in, and
+/// the little-endian sample bytes are written from reused chunk buffers: hound's
+/// per-sample `write_sample` runs at only ~70-90 M samples/s, which would dominate a render.
+struct BlockEncoder {
+    label: PathBuf,
+    bits: Bits,
+    nch: usize,
+    frames: usize,
+    written: usize,
+    spec: WavSpec,
+    data_bytes: u64,
+    ints: Vec<i32>,
+    floats: Vec<f32>,
+    bytes: Vec<u8>,
+}
+
+impl BlockEncoder {
+    fn new(
+        label: &Path,
+        sample_rate: u32,
+        nch: usize,
+        frames: usize,
+        bits: Bits,
+    ) -> Result<Self, EncodeError> {
+        let spec = WavSpec {
+            // `validate` checked nch <= u16::MAX.
+            channels: u16::try_from(nch).unwrap_or(u16::MAX),
+            sample_rate,
+            bits_per_sample: bits.bits_per_sample(),
+            sample_format: match bits {
+                Bits::F32 => SampleFormat::Float,
+                Bits::I16 | Bits::I24 => SampleFormat::Int,
+            },
+        };
+        Ok(BlockEncoder {
+            label: label.to_path_buf(),
+            bits,
+            nch,
+            frames,
+            written: 0,
+            spec,
+            data_bytes: frames as u64 * nch as u64 * bits.bytes_per_sample(),
+            ints: Vec::new(),
+            floats: Vec::new(),
+            bytes: Vec::new(),
+        })
+    }
+
+    fn header(&mut self, out: &mut impl Write) -> Result<(), EncodeError> {
+        let header = hound_header(self.spec, self.data_bytes)
+            .map_err(|e| hound_err(&self.label, "writing the header", e))?;
+        out.write_all(&header)
+            .map_err(|e| io_err(&self.label, "writing the header", e))
+    }
+
+    /// Encodes one planar block (all channels the same length).
+    fn block(&mut self, out: &mut impl Write, channels: &[&[f32]]) -> Result<(), EncodeError> {
+        let len = channels.first().map_or(0, |c| c.len());
+        if channels.len() != self.nch {
+            return Err(EncodeError::Io {
+                path: self.label.clone(),
+                action: "writing samples".into(),
+                source: io::Error::other(format!(
+                    "a block of {} channels for a {}-channel file",
+                    channels.len(),
+                    self.nch
+                )),
+            });
+        }
+        for (i, c) in channels.iter().enumerate() {
+            if c.len() != len {
+                return Err(EncodeError::ChannelLengthMismatch {
+                    path: self.label.clone(),
+                    channel: i,
+                    len: c.len(),
+                    expected: len,
+                });
+            }
+        }
+        if self.written + len > self.frames {
+            return Err(EncodeError::Io {
+                path: self.label.clone(),
+                action: "writing samples".into(),
+                source: io::Error::other(format!(
+                    "more frames than announced ({} > {})",
+                    self.written + len,
+                    self.frames
+                )),
+            });
+        }
+        let frames_per_chunk = (CHUNK_SAMPLES / self.nch).max(1);
+        let mut start = 0;
+        while start < len {
+            let end = (start + frames_per_chunk).min(len);
+            self.bytes.clear();
+            match self.bits {
+                Bits::I16 => {
+                    interleave(channels, start, end, &mut self.ints, |x| {
+                        quantize(x, 32_767.0)
+                    });
+                    self.bytes.resize(self.ints.len() * 2, 0);
+                    for (d, &s) in self.bytes.chunks_exact_mut(2).zip(&self.ints) {
+                        d.copy_from_slice(&(s as i16).to_le_bytes());
+                    }
+                }
+                Bits::I24 => {
+                    interleave(channels, start, end, &mut self.ints, |x| {
+                        quantize(x, 8_388_607.0)
+                    });
+                    self.bytes.resize(self.ints.len() * 3, 0);
+                    for (d, &s) in self.bytes.chunks_exact_mut(3).zip(&self.ints) {
+                        d.copy_from_slice(&s.to_le_bytes()[..3]);
+                    }
+                }
+                Bits::F32 => {
+                    interleave(channels, start, end, &mut self.floats, finite_or_zero);
+                    self.bytes.resize(self.floats.len() * 4, 0);
+                    for (d, &s) in self.bytes.chunks_exact_mut(4).zip(&self.floats) {
+                        d.copy_from_slice(&s.to_le_bytes());
+                    }
+                }
+            }
+            out.write_all(&self.bytes)
+                .map_err(|e| io_err(&self.label, "writing samples", e))?;
+            start = end;
+        }
+        self.written += len;
+        Ok(())
+    }
+
+    /// Checks the frame count and writes the RIFF pad byte if needed.
+    fn end(&mut self, out: &mut impl Write) -> Result<(), EncodeError> {
+        if self.written != self.frames {
+            return Err(EncodeError::Io {
+                path: self.label.clone(),
+                action: "finishing the file".into(),
+                source: io::Error::other(format!(
+                    "{} frames written, {} announced",
+                    self.written, self.frames
+                )),
+            });
+        }
+        // RIFF chunks are padded to an even size (24-bit, odd channels, odd frames).
+        if self.data_bytes % 2 == 1 {
+            out.write_all(&[0])
+                .map_err(|e| io_err(&self.label, "writing samples", e))?;
+        }
+        Ok(())
+    }
 }
 
 /// The WAV header hound writes for `spec`, with the RIFF and data chunk sizes filled in for
@@ -341,10 +422,10 @@ fn interleave<T: Copy + Default>(
 /// Write a WAV file atomically.
 ///
 /// The data is encoded to a temporary file created in the same directory as `path` (name
-/// prefix `.gar-tmp-`), flushed and fsynced, then renamed into place. If `overwrite` is false
-/// and `path` exists, this fails before encoding, and the final rename is a no-clobber one, so
-/// a file created meanwhile is never overwritten either. On any failure the temporary file is
-/// removed and `path` is left as it was.
+/// prefix `.gar-tmp-`), then renamed into place (see [`WavFileWriter`]). If `overwrite` is
+/// false and `path` exists, this fails before encoding, and the final rename is a no-clobber
+/// one, so a file created meanwhile is never overwritten either. On any failure the temporary
+/// file is removed and `path` is left as it was.
 ///
 /// `on_temp_created` is called with the temporary file's path right after it is created (so a
 /// caller can remove it on Ctrl-C); pass `|_| {}` if not needed.
@@ -357,77 +438,144 @@ pub fn write_wav_atomic(
     on_temp_created: impl FnOnce(&Path),
 ) -> Result<(), EncodeError> {
     // Check the input first, so bad input creates nothing.
-    validate(path, sample_rate, channels, bits)?;
+    let frames = validate(path, sample_rate, channels, bits)?;
+    let mut w = WavFileWriter::create(
+        path,
+        sample_rate,
+        channels.len(),
+        frames,
+        bits,
+        overwrite,
+        on_temp_created,
+    )?;
+    w.write(channels)?;
+    w.finish()
+}
 
-    let owned = || path.to_path_buf();
-    if path.file_name().is_none() {
-        return Err(EncodeError::InvalidPath { path: owned() });
-    }
-    match fs::metadata(path) {
-        Ok(m) if m.is_dir() => return Err(EncodeError::OutputIsDirectory { path: owned() }),
-        Ok(_) if !overwrite => return Err(EncodeError::OutputExists { path: owned() }),
-        _ => {}
-    }
-    // A dangling symlink also counts as "exists" for the no-overwrite check.
-    if !overwrite && fs::symlink_metadata(path).is_ok() {
-        return Err(EncodeError::OutputExists { path: owned() });
-    }
+/// A WAV file written block by block into a temporary file beside its target and
+/// renamed into place by [`finish`](Self::finish). Dropping it unfinished (an error,
+/// a panic) removes the temporary file; the target is never touched until then.
+///
+/// The frame count is announced up front, so the header is written once and the file
+/// is never seeked. When the target already exists (`overwrite`), the data is fsynced
+/// before the rename, so that a crash can never leave the user's old file replaced by
+/// an incomplete one; a new file is not fsynced (a crash can then at worst lose the new
+/// file, never an old one), which keeps a render from waiting on the disk.
+pub struct WavFileWriter {
+    path: PathBuf,
+    dir: PathBuf,
+    overwrite: bool,
+    replacing: bool,
+    enc: BlockEncoder,
+    out: BufWriter<tempfile::NamedTempFile>,
+}
 
-    let dir: PathBuf = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        return Err(EncodeError::DirectoryMissing { path: owned(), dir });
-    }
-
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".gar-tmp-").suffix(".wav");
-    #[cfg(unix)]
-    {
-        // Like File::create: 0666 minus the umask (tempfile's default would be 0600).
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o666));
-    }
-    let mut temp = builder.tempfile_in(&dir).map_err(|e| EncodeError::Io {
-        path: owned(),
-        action: format!("creating a temporary file in {}", dir.display()),
-        source: e,
-    })?;
-    on_temp_created(temp.path());
-
-    // From here on, returning early drops `temp`, which deletes the temporary file.
-    encode_labelled(temp.as_file_mut(), path, sample_rate, channels, bits)?;
-    temp.as_file().sync_all().map_err(|e| EncodeError::Io {
-        path: owned(),
-        action: "syncing the temporary file to disk".to_string(),
-        source: e,
-    })?;
-
-    let persisted = if overwrite {
-        temp.persist(path)
-    } else {
-        temp.persist_noclobber(path)
-    };
-    if let Err(e) = persisted {
-        // Dropping `e.file` removes the temporary file.
-        let source = e.error;
-        drop(e.file);
-        if source.kind() == io::ErrorKind::AlreadyExists && !overwrite {
+impl WavFileWriter {
+    /// Creates the temporary file and writes the header for `frames` frames of
+    /// `channels` channels. `on_temp_created` receives the temporary path.
+    pub fn create(
+        path: &Path,
+        sample_rate: u32,
+        channels: usize,
+        frames: usize,
+        bits: Bits,
+        overwrite: bool,
+        on_temp_created: impl FnOnce(&Path),
+    ) -> Result<Self, EncodeError> {
+        let owned = || path.to_path_buf();
+        validate_shape(path, sample_rate, channels, frames, bits)?;
+        if path.file_name().is_none() {
+            return Err(EncodeError::InvalidPath { path: owned() });
+        }
+        let existing = fs::symlink_metadata(path).ok();
+        match fs::metadata(path) {
+            Ok(m) if m.is_dir() => return Err(EncodeError::OutputIsDirectory { path: owned() }),
+            _ => {}
+        }
+        // A dangling symlink also counts as "exists" for the no-overwrite check.
+        if !overwrite && existing.is_some() {
             return Err(EncodeError::OutputExists { path: owned() });
         }
-        return Err(EncodeError::Io {
+        let dir: PathBuf = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            return Err(EncodeError::DirectoryMissing { path: owned(), dir });
+        }
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".gar-tmp-").suffix(".wav");
+        #[cfg(unix)]
+        {
+            // Like File::create: 0666 minus the umask (tempfile's default would be 0600).
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(fs::Permissions::from_mode(0o666));
+        }
+        let temp = builder.tempfile_in(&dir).map_err(|e| EncodeError::Io {
             path: owned(),
-            action: "renaming the temporary file into place".to_string(),
-            source,
-        });
+            action: format!("creating a temporary file in {}", dir.display()),
+            source: e,
+        })?;
+        on_temp_created(temp.path());
+        let mut out = BufWriter::with_capacity(WRITE_BUFFER, temp);
+        let mut enc = BlockEncoder::new(path, sample_rate, channels, frames, bits)?;
+        enc.header(&mut out)?;
+        Ok(WavFileWriter {
+            path: owned(),
+            dir,
+            overwrite,
+            replacing: existing.is_some(),
+            enc,
+            out,
+        })
     }
 
-    // Make the rename itself durable (best effort: not every platform can open directories).
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
+    /// Appends one planar block (one slice per channel, equal lengths).
+    pub fn write(&mut self, block: &[&[f32]]) -> Result<(), EncodeError> {
+        self.enc.block(&mut self.out, block)
     }
-    Ok(())
+
+    /// Checks that every announced frame was written, then renames the file into place.
+    pub fn finish(mut self) -> Result<(), EncodeError> {
+        let owned = || self.path.clone();
+        self.enc.end(&mut self.out)?;
+        let temp = self
+            .out
+            .into_inner()
+            .map_err(|e| io_err(&self.path, "flushing", e.into_error()))?;
+        if self.replacing {
+            temp.as_file().sync_all().map_err(|e| EncodeError::Io {
+                path: owned(),
+                action: "syncing the temporary file to disk".to_string(),
+                source: e,
+            })?;
+        }
+        let persisted = if self.overwrite {
+            temp.persist(&self.path)
+        } else {
+            temp.persist_noclobber(&self.path)
+        };
+        if let Err(e) = persisted {
+            // Dropping `e.file` removes the temporary file.
+            let source = e.error;
+            drop(e.file);
+            if source.kind() == io::ErrorKind::AlreadyExists && !self.overwrite {
+                return Err(EncodeError::OutputExists { path: owned() });
+            }
+            return Err(EncodeError::Io {
+                path: owned(),
+                action: "renaming the temporary file into place".to_string(),
+                source,
+            });
+        }
+        if self.replacing {
+            // Make the rename itself durable (best effort: not every platform can open directories).
+            if let Ok(d) = File::open(&self.dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
 }
 
 /// True if `a` and `b` name the same existing file.

@@ -11,5 +11,5 @@ mod error;
 mod sniff;
 
 pub use decode::{Decoded, decode_bytes, decode_file};
-pub use encode::{Bits, ParseBitsError, encode_wav, same_file, write_wav_atomic};
+pub use encode::{Bits, ParseBitsError, WavFileWriter, encode_wav, same_file, write_wav_atomic};
 pub use error::{DecodeError, EncodeError, SUPPORTED_INPUT_FORMATS};

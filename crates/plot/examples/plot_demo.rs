@@ -39,7 +39,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
         let prepared = gar_core::prepare(&chans, dec.sample_rate, &preset.params(), preset, 1)?;
         let output = rendered.then(|| gar_core::render_prepared(&prepared, &chans));
-        let file_name = path.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let file_name = path
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
         let report = gar_core::Report::new(
             &prepared,
             InputInfo {

@@ -26,8 +26,7 @@ pub(crate) const USAGE_BAR: RGBColor = RGBColor(245, 160, 80);
 pub(crate) const WARN: RGBColor = RGBColor(180, 40, 30);
 /// Waveform envelopes (min/max) and their RMS band: input, output.
 pub(crate) const WAVE_IN: (RGBColor, RGBColor) = (RGBColor(150, 170, 200), RGBColor(55, 85, 135));
-pub(crate) const WAVE_OUT: (RGBColor, RGBColor) =
-    (RGBColor(140, 195, 170), RGBColor(30, 115, 85));
+pub(crate) const WAVE_OUT: (RGBColor, RGBColor) = (RGBColor(140, 195, 170), RGBColor(30, 115, 85));
 
 /// Colour of a score in [0, 1] on the selection colour scale: blue (low)
 /// through violet to orange (high). Values outside [0, 1] are clamped.
@@ -37,7 +36,11 @@ pub fn score_colour(s: f64) -> RGBColor {
         (0.5, [148.0, 103.0, 189.0]),
         (1.0, [255.0, 127.0, 14.0]),
     ];
-    let s = if s.is_finite() { s.clamp(0.0, 1.0) } else { 0.0 };
+    let s = if s.is_finite() {
+        s.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let (a, b) = if s <= STOPS[1].0 {
         (STOPS[0], STOPS[1])
     } else {

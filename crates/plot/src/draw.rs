@@ -2,7 +2,7 @@
 //! coordinates taken from [`crate::layout`].
 
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos as PHPos, Pos, VPos as PVPos};
 
 use crate::colour::{
     BLUE, FRAME, GREY_BAR, GRID, INK, INK_SOFT, MEAN_LINE, ORANGE, USAGE_BAR, WARN, WAVE_IN,
@@ -10,7 +10,8 @@ use crate::colour::{
 };
 use crate::data::{self, Column, Raster};
 use crate::layout::{Axes, FigureAxes, Layout, Panel, figure_axes};
-use crate::{FONT_FAMILY, PlotError, PlotInput};
+use crate::text::{self, HAlign as HPos, VAlign as VPos};
+use crate::{PlotError, PlotInput};
 
 /// Everything the picture needs, reduced to pixel resolution once; drawing it
 /// on a backend is then cheap and identical for PNG and SVG.
@@ -57,9 +58,11 @@ impl<'a> Scene<'a> {
         })
     }
 
-    pub fn draw<DB: DrawingBackend>(&self, b: &mut DB) -> Result<(), PlotError> {
+    /// Draws the picture; `raster_text`: draw text as pixels (bitmap
+    /// backends) rather than as text elements (SVG).
+    pub fn draw<DB: DrawingBackend>(&self, b: &mut DB, raster_text: bool) -> Result<(), PlotError> {
         let l = self.ax.layout;
-        let mut pen = Pen { b, l };
+        let mut pen = Pen { b, l, raster_text };
         pen.rect(0, 0, l.width as i32, l.height as i32, WHITE)?;
         self.title(&mut pen)?;
         self.panel_input(&mut pen)?;
@@ -80,13 +83,24 @@ impl<'a> Scene<'a> {
     fn title<DB: DrawingBackend>(&self, pen: &mut Pen<DB>) -> Result<(), PlotError> {
         let r = pen.l.title;
         let size = pen.l.fonts.title;
-        let head = format!("gar  ·  {}  ·  ", self.inp.prepared.settings.preset.title());
-        let tail = format!("  ·  {}", title_params(self.inp));
+        let head = format!(
+            "gar\u{2002}·\u{2002}{}\u{2002}·\u{2002}",
+            self.inp.prepared.settings.preset.title()
+        );
+        let tail = format!("\u{2002}·\u{2002}{}", title_params(self.inp));
         // Shorten a long source name so that the line fits.
         let avail = r.w as f64 - pen.text_w(&head, size)? - pen.text_w(&tail, size)?;
         let name = fit_text(pen, self.inp.source_name, size, avail)?;
         let text = format!("{head}{name}{tail}");
-        pen.text(&text, r.x, r.y + r.h / 2, size, INK, HPos::Left, VPos::Center)?;
+        pen.text(
+            &text,
+            r.x,
+            r.y + r.h / 2,
+            size,
+            INK,
+            HPos::Left,
+            VPos::Centre,
+        )?;
         Ok(())
     }
 
@@ -95,20 +109,27 @@ impl<'a> Scene<'a> {
     fn panel_input<DB: DrawingBackend>(&self, pen: &mut Pen<DB>) -> Result<(), PlotError> {
         let s = &self.inp.prepared.settings;
         let title = format!(
-            "1  Input waveform  ({}, {} Hz, {:.2} s, peak {})",
+            "1\u{2002}Input waveform\u{2002}({}, {} Hz, {:.2} s, peak {})",
             channels_word(self.inp.input.len()),
             s.sample_rate,
             s.source_s(),
             dbfs(self.ax.input_peak)
         );
-        self.waveform(pen, Panel::Input, &self.ax.input, &self.env_in, WAVE_IN, &title)
+        self.waveform(
+            pen,
+            Panel::Input,
+            &self.ax.input,
+            &self.env_in,
+            WAVE_IN,
+            &title,
+        )
     }
 
     fn panel_output<DB: DrawingBackend>(&self, pen: &mut Pen<DB>) -> Result<(), PlotError> {
         match (&self.env_out, self.inp.output) {
             (Some(env), Some(o)) => {
                 let title = format!(
-                    "2  Output waveform  ({}, {:.2} s, peak {})",
+                    "2\u{2002}Output waveform\u{2002}({}, {:.2} s, peak {})",
                     channels_word(o.len()),
                     self.ax.output.x.1,
                     dbfs(self.ax.output_peak)
@@ -157,14 +178,21 @@ impl<'a> Scene<'a> {
         let p = self.inp.prepared;
         let sr = p.settings.sample_rate as f64;
         let hops = p.plan.hops();
-        let title = format!("2  Plan: source time of each grain over output time ({hops} hops, not rendered)");
+        let title = format!(
+            "2\u{2002}Plan: source time of each grain over output time ({hops} hops, not rendered)"
+        );
         let xt = Ticks::new(ax.x, ax.plot.w as f64 / (pen.l.scale * 85.0), false);
         let yt = Ticks::new(ax.y, ax.plot.h as f64 / (pen.l.scale * 45.0), false);
         pen.grid(ax, &xt, &yt)?;
         let mut r = Raster::new(ax.plot.w as usize, ax.plot.h as usize);
         for (h, &g) in p.plan.grain.iter().enumerate() {
             let g = g as usize;
-            r.add(ax, p.plan.pos_s[h], p.analysis.start[g] as f64 / sr, self.rel_score(g));
+            r.add(
+                ax,
+                p.plan.pos_s[h],
+                p.analysis.start[g] as f64 / sr,
+                self.rel_score(g),
+            );
         }
         let (dw, dh) = if hops <= ax.plot.w as usize {
             (pen.l.px(5.0).max(2), pen.l.px(5.0).max(2))
@@ -195,11 +223,7 @@ impl<'a> Scene<'a> {
         let floor = p.attention.floor_value;
         let start_s = |i: usize| p.analysis.start[i] as f64 / sr;
         let agg = self.ax.scores_aggregated;
-        let title = if agg {
-            "3  Score landscape  (max per pixel column)".to_string()
-        } else {
-            "3  Score landscape".to_string()
-        };
+        let title = "3\u{2002}Score landscape";
         let legend = [
             Legend::Swatch(GREY_BAR, "raw score".into()),
             Legend::Dotted(ORANGE, format!("floor {}", short(floor))),
@@ -284,8 +308,13 @@ impl<'a> Scene<'a> {
         for (x, y, r) in circles {
             pen.circle(x, y, r, ORANGE, cw)?;
         }
-        pen.axes(&ax, &xt, &yt, "source time (s)", "raw score; prob (scaled)")?;
-        pen.header(Panel::Scores, &title, &legend)
+        let xdesc = if agg {
+            "source time (s)\u{2002}\u{2002}[bars, line: max per pixel column]"
+        } else {
+            "source time (s)"
+        };
+        pen.axes(&ax, &xt, &yt, xdesc, "raw score; prob (scaled)")?;
+        pen.header(Panel::Scores, title, &legend)
     }
 
     // ----- panel 4: selection sequence -----------------------------------------
@@ -296,9 +325,9 @@ impl<'a> Scene<'a> {
         let hops = p.plan.hops();
         let raster = self.ax.selection_raster;
         let title = if raster {
-            format!("4  Selection sequence  (all {hops} hops; shade = how often)")
+            format!("4\u{2002}Selection sequence\u{2002}(all {hops} hops; shade = how often)")
         } else {
-            format!("4  Selection sequence  (all {hops} hops)")
+            format!("4\u{2002}Selection sequence\u{2002}(all {hops} hops)")
         };
         let xt = Ticks::new(ax.x, ax.plot.w as f64 / (pen.l.scale * 85.0), true);
         let yt = Ticks::new(ax.y, ax.plot.h as f64 / (pen.l.scale * 45.0), true);
@@ -338,13 +367,8 @@ impl<'a> Scene<'a> {
         let n = p.analysis.len();
         let mean = p.plan.hops() as f64 / n.max(1) as f64;
         let title = format!(
-            "5  Usage histogram  ({} of {n} grains used{})",
-            u.unique,
-            if self.ax.usage_aggregated {
-                "; max per pixel column"
-            } else {
-                ""
-            }
+            "5\u{2002}Usage histogram\u{2002}({} of {n} grains used)",
+            u.unique
         );
         let legend = [
             Legend::Swatch(USAGE_BAR, "count per grain".into()),
@@ -379,7 +403,12 @@ impl<'a> Scene<'a> {
         }
         let my = ax.y_px(mean).round() as i32;
         pen.dashed_h(ax.plot.x, ax.plot.right(), my, MEAN_LINE)?;
-        pen.axes(&ax, &xt, &yt, "grain index", "times used")?;
+        let xdesc = if self.ax.usage_aggregated {
+            "grain index\u{2002}\u{2002}[bars: max per pixel column]"
+        } else {
+            "grain index"
+        };
+        pen.axes(&ax, &xt, &yt, xdesc, "times used")?;
         pen.header(Panel::Usage, &title, &legend)
     }
 
@@ -393,18 +422,25 @@ impl<'a> Scene<'a> {
         let u = &rep.usage;
         let n = a.candidates.max(1);
         let hops = p.plan.hops().max(1);
-        pen.header(Panel::Stats, "6  Statistics", &[])?;
+        pen.header(Panel::Stats, "6\u{2002}Statistics", &[])?;
         let pct = |k: usize, of: usize| 100.0 * k as f64 / of.max(1) as f64;
         let rows: Vec<(String, String)> = vec![
-            ("preset".into(), format!("{} ({})", s.preset.title(), s.preset.id())),
+            (
+                "preset".into(),
+                format!("{} ({})", s.preset.title(), s.preset.id()),
+            ),
             (
                 "alpha".into(),
-                format!("{}  (attention norm {})", num(s.alpha), s.attention_norm.id()),
+                format!(
+                    "{}\u{2002}(attention norm {})",
+                    num(s.alpha),
+                    s.attention_norm.id()
+                ),
             ),
             (
                 "floor".into(),
                 format!(
-                    "{} dB  = score {} (mean {})",
+                    "{} dB: floor value {} (mean score {})",
                     signed(s.floor_db),
                     short(a.floor_value),
                     short(a.mean_score)
@@ -413,7 +449,7 @@ impl<'a> Scene<'a> {
             (
                 "grain / hop".into(),
                 format!(
-                    "{} ms / {} ms  (candidate hop {} ms)",
+                    "{} ms / {} ms\u{2002}(candidate hop {} ms)",
                     num(s.grain_ms),
                     num(s.hop_ms),
                     num(s.cand_hop_ms)
@@ -422,7 +458,11 @@ impl<'a> Scene<'a> {
             (
                 "score".into(),
                 if s.score == gar_core::ScoreType::Mixed {
-                    format!("{} (transient weight {})", s.score.id(), num(s.transient_weight))
+                    format!(
+                        "{} (transient weight {})",
+                        s.score.id(),
+                        num(s.transient_weight)
+                    )
                 } else {
                     s.score.id().to_string()
                 },
@@ -430,15 +470,19 @@ impl<'a> Scene<'a> {
             ("candidates".into(), format!("{}", a.candidates)),
             (
                 "active".into(),
-                format!("{}  ({:.1} %)", a.active, pct(a.active, n)),
+                format!("{}\u{2002}({:.1} %)", a.active, pct(a.active, n)),
             ),
             (
                 "hops".into(),
-                format!("{}  (output {:.2} s)", p.plan.hops(), s.duration_s),
+                format!("{}\u{2002}(output {:.2} s)", p.plan.hops(), s.duration_s),
             ),
             (
                 "unique used".into(),
-                format!("{}  ({:.1} % of candidates)", u.unique, pct(u.unique, n)),
+                format!(
+                    "{}\u{2002}({:.1} % of candidates)",
+                    u.unique,
+                    pct(u.unique, n)
+                ),
             ),
             (
                 "top grain".into(),
@@ -452,7 +496,10 @@ impl<'a> Scene<'a> {
             ),
             (
                 "effective grains".into(),
-                format!("{:.1}  (exp of the entropy of prob)", a.effective_grains),
+                format!(
+                    "{:.1}\u{2002}(exp of the entropy of prob)",
+                    a.effective_grains
+                ),
             ),
             ("seed".into(), format!("{}", p.seed)),
             (
@@ -497,10 +544,10 @@ impl<'a> Scene<'a> {
             if line >= max_lines {
                 continue;
             }
-            pen.text(k, x, y, size, INK_SOFT, HPos::Left, VPos::Center)?;
+            pen.text(k, x, y, size, INK_SOFT, HPos::Left, VPos::Centre)?;
             let avail = (col_w - key_w - pen.l.px(6.0)) as f64;
             let v = fit_text(pen, v, size, avail)?;
-            pen.text(&v, x + key_w, y, size, INK, HPos::Left, VPos::Center)?;
+            pen.text(&v, x + key_w, y, size, INK, HPos::Left, VPos::Centre)?;
         }
         let used = per_col.min(max_lines);
         for (j, note) in notes.iter().enumerate() {
@@ -510,7 +557,7 @@ impl<'a> Scene<'a> {
             }
             let y = y0 + line as i32 * line_h + line_h / 2;
             let note = fit_text(pen, note, size * 0.92, r.w as f64)?;
-            pen.text(&note, r.x, y, size * 0.92, WARN, HPos::Left, VPos::Center)?;
+            pen.text(&note, r.x, y, size * 0.92, WARN, HPos::Left, VPos::Centre)?;
         }
         Ok(())
     }
@@ -568,7 +615,9 @@ fn validate(inp: &PlotInput) -> Result<(), PlotError> {
         )));
     }
     if p.plan.pos_s.len() != p.plan.hops() {
-        return Err(invalid("the plan's positions and grains differ in length".into()));
+        return Err(invalid(
+            "the plan's positions and grains differ in length".into(),
+        ));
     }
     if let Some(o) = inp.output {
         if o.is_empty() {
@@ -631,7 +680,10 @@ fn short(v: f64) -> String {
 
 fn dbfs(peak: f32) -> String {
     if peak > 0.0 {
-        format!("{:.1} dBFS", 20.0 * (peak as f64).log10())
+        // No "-0.0" for a peak just under full scale.
+        let db = 20.0 * (peak as f64).log10();
+        let db = if db.abs() < 0.05 { 0.0 } else { db };
+        format!("{db:.1} dBFS")
     } else {
         "silent".into()
     }
@@ -745,6 +797,7 @@ impl Legend {
 struct Pen<'b, DB: DrawingBackend> {
     b: &'b mut DB,
     l: Layout,
+    raster_text: bool,
 }
 
 fn draw_err<E: std::fmt::Display>(e: E) -> PlotError {
@@ -821,17 +874,8 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
         Ok(())
     }
 
-    fn font(&self, size: f64) -> FontDesc<'static> {
-        (FONT_FAMILY, size).into_font()
-    }
-
     fn text_w(&self, text: &str, size: f64) -> Result<f64, PlotError> {
-        let style = TextStyle::from(self.font(size));
-        let (w, _) = self
-            .b
-            .estimate_text_size(text, &style)
-            .map_err(draw_err)?;
-        Ok(w as f64)
+        text::width(text, size)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -845,16 +889,54 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
         h: HPos,
         v: VPos,
     ) -> Result<(), PlotError> {
-        let style = TextStyle::from(self.font(size))
-            .color(&c)
-            .pos(Pos::new(h, v));
-        self.b.draw_text(text, &style, (x, y)).map_err(draw_err)
+        self.text_any(text, x, y, size, c, h, v, false)
     }
 
+    /// A y-axis description: reads bottom to top, centred on `y`, its top at column `x`.
     fn text_rotated(&mut self, text: &str, x: i32, y: i32, size: f64) -> Result<(), PlotError> {
-        let style = TextStyle::from(self.font(size).transform(FontTransform::Rotate270))
-            .color(&INK)
-            .pos(Pos::new(HPos::Center, VPos::Top));
+        self.text_any(text, x, y, size, INK, HPos::Centre, VPos::Top, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn text_any(
+        &mut self,
+        text: &str,
+        x: i32,
+        y: i32,
+        size: f64,
+        c: RGBColor,
+        h: HPos,
+        v: VPos,
+        rotated: bool,
+    ) -> Result<(), PlotError> {
+        if self.raster_text {
+            let mut err = None;
+            let b = &mut *self.b;
+            text::rasterise(text, size, x, y, h, v, rotated, |px, py, cov| {
+                if err.is_none() {
+                    if let Err(e) = b.draw_pixel((px, py), c.mix(cov as f64).to_backend_color()) {
+                        err = Some(draw_err(e));
+                    }
+                }
+            })?;
+            return err.map_or(Ok(()), Err);
+        }
+        let font = FontDesc::new(FontFamily::Name(text::SVG_FAMILY), size, FontStyle::Normal);
+        let font = if rotated {
+            font.transform(FontTransform::Rotate270)
+        } else {
+            font
+        };
+        let hp = match h {
+            HPos::Left => PHPos::Left,
+            HPos::Centre => PHPos::Center,
+            HPos::Right => PHPos::Right,
+        };
+        let vp = match v {
+            VPos::Top => PVPos::Top,
+            VPos::Centre => PVPos::Center,
+        };
+        let style = TextStyle::from(font).color(&c).pos(Pos::new(hp, vp));
         self.b.draw_text(text, &style, (x, y)).map_err(draw_err)
     }
 
@@ -879,7 +961,8 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
             if k > 0 {
                 total += sep;
             }
-            total += self.legend_key_w(it, size)? + gap + self.text_w(it.label(), size)?.round() as i32;
+            total +=
+                self.legend_key_w(it, size)? + gap + self.text_w(it.label(), size)?.round() as i32;
         }
         Ok(total)
     }
@@ -910,7 +993,7 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
         } else {
             fit_text(self, title, size, (pb.header.w - self.l.px(8.0)) as f64)?
         };
-        self.text(&title, pb.header.x, ty, size, INK, HPos::Left, VPos::Center)?;
+        self.text(&title, pb.header.x, ty, size, INK, HPos::Left, VPos::Centre)?;
         if legend.is_empty() {
             return Ok(());
         }
@@ -947,17 +1030,25 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
                 }
                 Legend::Gradient(_) => {
                     let g4 = self.l.px(4.0);
-                    self.text("low", kx, y, lsize, INK_SOFT, HPos::Left, VPos::Center)?;
+                    self.text("low", kx, y, lsize, INK_SOFT, HPos::Left, VPos::Centre)?;
                     let bx = kx + self.text_w("low", lsize)?.round() as i32 + g4;
                     let bw = self.l.px(60.0);
                     for k in 0..bw {
                         let f = k as f64 / (bw - 1).max(1) as f64;
                         self.rect(bx + k, y - hw, bx + k + 1, y + hw, score_colour(f))?;
                     }
-                    self.text("high", bx + bw + g4, y, lsize, INK_SOFT, HPos::Left, VPos::Center)?;
+                    self.text(
+                        "high",
+                        bx + bw + g4,
+                        y,
+                        lsize,
+                        INK_SOFT,
+                        HPos::Left,
+                        VPos::Centre,
+                    )?;
                 }
             }
-            self.text(it.label(), lx, y, lsize, INK, HPos::Left, VPos::Center)?;
+            self.text(it.label(), lx, y, lsize, INK, HPos::Left, VPos::Centre)?;
             x += kw + gap + lw + sep;
         }
         Ok(())
@@ -1011,7 +1102,7 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
                 p.bottom() + tick + self.l.px(3.0),
                 tsize,
                 INK_SOFT,
-                HPos::Center,
+                HPos::Centre,
                 VPos::Top,
             )?;
         }
@@ -1025,7 +1116,7 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
                 tsize,
                 INK_SOFT,
                 HPos::Right,
-                VPos::Center,
+                VPos::Centre,
             )?;
         }
         let asize = self.l.fonts.axis;
@@ -1035,7 +1126,7 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
             p.bottom() + tick + self.l.px(3.0) + (tsize * 1.15).round() as i32,
             asize,
             INK,
-            HPos::Center,
+            HPos::Centre,
             VPos::Top,
         )?;
         let pb_x = p.x - self.l.px(68.0);
@@ -1090,4 +1181,3 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
         Ok(())
     }
 }
-

@@ -213,13 +213,21 @@ impl Axes {
     /// Pixel column (fractional) of data value `v`.
     pub fn x_px(&self, v: f64) -> f64 {
         let span = self.x.1 - self.x.0;
-        let f = if span > 0.0 { (v - self.x.0) / span } else { 0.5 };
+        let f = if span > 0.0 {
+            (v - self.x.0) / span
+        } else {
+            0.5
+        };
         self.plot.x as f64 + f * (self.plot.w - 1) as f64
     }
     /// Pixel row (fractional) of data value `v`.
     pub fn y_px(&self, v: f64) -> f64 {
         let span = self.y.1 - self.y.0;
-        let f = if span > 0.0 { (v - self.y.0) / span } else { 0.5 };
+        let f = if span > 0.0 {
+            (v - self.y.0) / span
+        } else {
+            0.5
+        };
         (self.plot.bottom() - 1) as f64 - f * (self.plot.h - 1) as f64
     }
     /// Data value at the (fractional) pixel column `px`.
@@ -332,7 +340,11 @@ pub fn figure_axes(inp: &PlotInput, width: u32, height: u32) -> FigureAxes {
         },
     };
     let floor = p.attention.floor_value;
-    let top = if floor.is_finite() { floor.max(1.0) } else { 1.0 };
+    let top = if floor.is_finite() {
+        floor.max(1.0)
+    } else {
+        1.0
+    };
     // Headroom above the highest score for the largest usage circle.
     let score_plot_h = (plot(Panel::Scores).h - 1).max(1) as f64;
     let room = ((l.circle_r_max + 4.0) / score_plot_h).min(0.5);

@@ -23,14 +23,13 @@ mod colour;
 mod data;
 mod draw;
 mod layout;
+mod text;
 
 pub use colour::{BLUE, GREY_BAR, ORANGE, score_colour};
 pub use layout::{Axes, FigureAxes, Fonts, Layout, Panel, PanelBox, Rect, figure_axes, layout};
 
-use std::path::Path;
-use std::sync::OnceLock;
-
 use plotters::prelude::*;
+use std::path::Path;
 
 /// What a picture shows: one run, prepared (and maybe rendered).
 #[derive(Clone, Copy, Debug)]
@@ -77,9 +76,7 @@ pub const MAX_SIDE: u32 = 10_000;
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
     /// `--plot-size` text that is not `WIDTHxHEIGHT`.
-    #[error(
-        "plot size must be WIDTHxHEIGHT in pixels, e.g. 1600x1000, got {given:?} ({reason})"
-    )]
+    #[error("plot size must be WIDTHxHEIGHT in pixels, e.g. 1600x1000, got {given:?} ({reason})")]
     BadSize { given: String, reason: String },
     /// A width or height outside [`MIN_SIDE`]..=[`MAX_SIDE`].
     #[error(
@@ -146,28 +143,15 @@ fn check_size(width: u32, height: u32) -> Result<(), PlotError> {
     }
 }
 
-/// The family name the embedded font is registered under.
-pub(crate) const FONT_FAMILY: &str = "sans-serif";
-static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-
-/// Registers the embedded font with plotters, once per process.
-fn ensure_font() -> Result<(), PlotError> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| {
-        plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT_BYTES).is_ok()
-    });
-    if ok { Ok(()) } else { Err(PlotError::Font) }
-}
-
 /// Renders the picture as PNG bytes (8-bit RGB), `width` x `height` pixels.
 pub fn render_png(inp: &PlotInput, width: u32, height: u32) -> Result<Vec<u8>, PlotError> {
     check_size(width, height)?;
-    ensure_font()?;
+    text::check_font()?;
     let scene = draw::Scene::new(inp, width, height)?;
     let mut rgb = vec![255u8; width as usize * height as usize * 3];
     {
         let mut backend = BitMapBackend::with_buffer(&mut rgb, (width, height));
-        scene.draw(&mut backend)?;
+        scene.draw(&mut backend, true)?;
         backend
             .present()
             .map_err(|e| PlotError::Draw(e.to_string()))?;
@@ -179,12 +163,12 @@ pub fn render_png(inp: &PlotInput, width: u32, height: u32) -> Result<Vec<u8>, P
 /// the same content as the PNG (text stays text).
 pub fn render_svg(inp: &PlotInput, width: u32, height: u32) -> Result<String, PlotError> {
     check_size(width, height)?;
-    ensure_font()?;
+    text::check_font()?;
     let scene = draw::Scene::new(inp, width, height)?;
     let mut svg = String::new();
     {
         let mut backend = SVGBackend::with_string(&mut svg, (width, height));
-        scene.draw(&mut backend)?;
+        scene.draw(&mut backend, false)?;
         backend
             .present()
             .map_err(|e| PlotError::Draw(e.to_string()))?;
@@ -231,7 +215,15 @@ mod tests {
         assert_eq!(parse_size("1600x1000").unwrap(), (1600, 1000));
         assert_eq!(parse_size(" 800X600 ").unwrap(), (800, 600));
         assert_eq!(parse_size("320x10000").unwrap(), (320, 10000));
-        for bad in ["", "1600", "x1000", "1600x", "16OOx1000", "-5x100", "1.5x100"] {
+        for bad in [
+            "",
+            "1600",
+            "x1000",
+            "1600x",
+            "16OOx1000",
+            "-5x100",
+            "1.5x100",
+        ] {
             let e = parse_size(bad).unwrap_err();
             assert!(matches!(e, PlotError::BadSize { .. }), "{bad}: {e}");
             assert!(e.to_string().contains("WIDTHxHEIGHT"), "{e}");
@@ -245,9 +237,18 @@ mod tests {
 
     #[test]
     fn format_from_extension() {
-        assert_eq!(PlotFormat::from_path(Path::new("a/b.PNG")), Some(PlotFormat::Png));
-        assert_eq!(PlotFormat::from_path(Path::new("x.svg")), Some(PlotFormat::Svg));
-        assert_eq!(PlotFormat::from_path(Path::new("x.Svg")), Some(PlotFormat::Svg));
+        assert_eq!(
+            PlotFormat::from_path(Path::new("a/b.PNG")),
+            Some(PlotFormat::Png)
+        );
+        assert_eq!(
+            PlotFormat::from_path(Path::new("x.svg")),
+            Some(PlotFormat::Svg)
+        );
+        assert_eq!(
+            PlotFormat::from_path(Path::new("x.Svg")),
+            Some(PlotFormat::Svg)
+        );
         assert_eq!(PlotFormat::from_path(Path::new("x.pdf")), None);
         assert_eq!(PlotFormat::from_path(Path::new("png")), None);
     }

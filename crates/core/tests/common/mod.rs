@@ -20,9 +20,7 @@ pub fn noise(rng: &mut GarRng, n: usize, amp: f32) -> Vec<f32> {
 /// `amp * sin(2 pi f n / sr + phase)`, computed in f64.
 pub fn sine(freq: f64, sr: u32, n: usize, amp: f64, phase: f64) -> Vec<f32> {
     (0..n)
-        .map(|k| {
-            (amp * (std::f64::consts::TAU * freq * k as f64 / sr as f64 + phase).sin()) as f32
-        })
+        .map(|k| (amp * (std::f64::consts::TAU * freq * k as f64 / sr as f64 + phase).sin()) as f32)
         .collect()
 }
 
