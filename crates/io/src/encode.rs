@@ -217,9 +217,8 @@ struct BlockEncoder {
     written: usize,
     spec: WavSpec,
     data_bytes: u64,
-    ints: Vec<i32>,
-    floats: Vec<f32>,
-    bytes: Vec<u8>,
+    /// Reused byte buffers, one per chunk converted in parallel.
+    chunks: Vec<Vec<u8>>,
 }
 
 impl BlockEncoder {
@@ -248,9 +247,7 @@ impl BlockEncoder {
             written: 0,
             spec,
             data_bytes: frames as u64 * nch as u64 * bits.bytes_per_sample(),
-            ints: Vec::new(),
-            floats: Vec::new(),
-            bytes: Vec::new(),
+            chunks: Vec::new(),
         })
     }
 
@@ -296,41 +293,31 @@ impl BlockEncoder {
                 )),
             });
         }
+        // Convert chunks in parallel (each chunk's bytes depend only on its own
+        // samples), then write them in order.
+        use rayon::prelude::*;
         let frames_per_chunk = (CHUNK_SAMPLES / self.nch).max(1);
+        let batch = 2 * rayon::current_num_threads().max(1);
+        if self.chunks.len() < batch {
+            self.chunks.resize_with(batch, Vec::new);
+        }
+        let bits = self.bits;
         let mut start = 0;
         while start < len {
-            let end = (start + frames_per_chunk).min(len);
-            self.bytes.clear();
-            match self.bits {
-                Bits::I16 => {
-                    interleave(channels, start, end, &mut self.ints, |x| {
-                        quantize(x, 32_767.0)
-                    });
-                    self.bytes.resize(self.ints.len() * 2, 0);
-                    for (d, &s) in self.bytes.chunks_exact_mut(2).zip(&self.ints) {
-                        d.copy_from_slice(&(s as i16).to_le_bytes());
-                    }
-                }
-                Bits::I24 => {
-                    interleave(channels, start, end, &mut self.ints, |x| {
-                        quantize(x, 8_388_607.0)
-                    });
-                    self.bytes.resize(self.ints.len() * 3, 0);
-                    for (d, &s) in self.bytes.chunks_exact_mut(3).zip(&self.ints) {
-                        d.copy_from_slice(&s.to_le_bytes()[..3]);
-                    }
-                }
-                Bits::F32 => {
-                    interleave(channels, start, end, &mut self.floats, finite_or_zero);
-                    self.bytes.resize(self.floats.len() * 4, 0);
-                    for (d, &s) in self.bytes.chunks_exact_mut(4).zip(&self.floats) {
-                        d.copy_from_slice(&s.to_le_bytes());
-                    }
-                }
+            let n = batch.min((len - start).div_ceil(frames_per_chunk));
+            self.chunks[..n]
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(j, bytes)| {
+                    let a = start + j * frames_per_chunk;
+                    let b = (a + frames_per_chunk).min(len);
+                    encode_chunk(channels, a, b, bits, bytes);
+                });
+            for bytes in &self.chunks[..n] {
+                out.write_all(bytes)
+                    .map_err(|e| io_err(&self.label, "writing samples", e))?;
             }
-            out.write_all(&self.bytes)
-                .map_err(|e| io_err(&self.label, "writing samples", e))?;
-            start = end;
+            start = (start + n * frames_per_chunk).min(len);
         }
         self.written += len;
         Ok(())
@@ -381,38 +368,54 @@ fn hound_header(spec: WavSpec, data_bytes: u64) -> Result<Vec<u8>, hound::Error>
     Ok(h)
 }
 
-/// Interleave frames `start..end` of all channels into `dst`, converting each sample with `f`.
+/// Encodes frames `start..end` of all channels as little-endian WAV sample bytes into `bytes`.
+fn encode_chunk(channels: &[&[f32]], start: usize, end: usize, bits: Bits, bytes: &mut Vec<u8>) {
+    let n = (end - start) * channels.len();
+    bytes.clear();
+    match bits {
+        Bits::I16 => {
+            bytes.resize(n * 2, 0);
+            interleave_into(channels, start, end, bytes.chunks_exact_mut(2), |d, x| {
+                d.copy_from_slice(&(quantize(x, 32_767.0) as i16).to_le_bytes())
+            });
+        }
+        Bits::I24 => {
+            bytes.resize(n * 3, 0);
+            interleave_into(channels, start, end, bytes.chunks_exact_mut(3), |d, x| {
+                d.copy_from_slice(&quantize(x, 8_388_607.0).to_le_bytes()[..3])
+            });
+        }
+        Bits::F32 => {
+            bytes.resize(n * 4, 0);
+            interleave_into(channels, start, end, bytes.chunks_exact_mut(4), |d, x| {
+                d.copy_from_slice(&finite_or_zero(x).to_le_bytes())
+            });
+        }
+    }
+}
+
+/// Walks frames `start..end` in interleaved order, handing each output sample slot and its
+/// sample to `f`.
 #[inline(always)]
-fn interleave<T: Copy + Default>(
+fn interleave_into<'b>(
     channels: &[&[f32]],
     start: usize,
     end: usize,
-    dst: &mut Vec<T>,
-    f: impl Fn(f32) -> T,
+    mut slots: impl Iterator<Item = &'b mut [u8]>,
+    f: impl Fn(&mut [u8], f32),
 ) {
-    let nch = channels.len();
-    dst.clear();
-    dst.resize((end - start) * nch, T::default());
     match channels {
         [mono] => {
-            for (d, &s) in dst.iter_mut().zip(&mono[start..end]) {
-                *d = f(s);
-            }
-        }
-        [l, r] => {
-            for ((d, &a), &b) in dst
-                .chunks_exact_mut(2)
-                .zip(&l[start..end])
-                .zip(&r[start..end])
-            {
-                d[0] = f(a);
-                d[1] = f(b);
+            for (d, &x) in slots.zip(&mono[start..end]) {
+                f(d, x);
             }
         }
         _ => {
-            for (c, ch) in channels.iter().enumerate() {
-                for (d, &s) in dst.iter_mut().skip(c).step_by(nch).zip(&ch[start..end]) {
-                    *d = f(s);
+            for i in start..end {
+                for ch in channels {
+                    if let Some(d) = slots.next() {
+                        f(d, ch[i]);
+                    }
                 }
             }
         }
