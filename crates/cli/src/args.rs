@@ -24,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Re-synthesise a sound file and write a WAV.
     Render(Box<RenderArgs>),
+    /// Analyse and plan without rendering audio: summary, JSON, CSV, picture.
+    Analyze(Box<AnalyzeArgs>),
     /// Print every preset with every value.
     Presets {
         /// Print JSON instead of a table.
@@ -41,7 +43,45 @@ pub enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Also write <preset>.png, the six-panel picture, beside each WAV.
+        #[arg(long)]
+        plot: bool,
     },
+}
+
+/// Picture and table outputs shared by `render` and `analyze`.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Picture and exports")]
+pub struct ExportArgs {
+    /// Write the six-panel picture (input, output, scores, selection, usage, stats): .png or .svg
+    #[arg(long, value_name = "FILE.png|FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Picture size in pixels, WIDTHxHEIGHT (320..10000 each) [default: 1600x1000]
+    #[arg(long, value_name = "WxH")]
+    pub plot_size: Option<String>,
+    /// Write PREFIX.candidates.csv (index, start_s, rms_power, score, active, prob, usage) and PREFIX.plan.csv (hop, pos_s, grain, pitch_st)
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Input sound: WAV, FLAC, MP3, Ogg Vorbis or AIFF
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Write the full report (parameters, analysis, plan, usage) as JSON
+    #[arg(long, value_name = "FILE.json")]
+    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub exports: ExportArgs,
+    /// Replace existing output files (never the input)
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Every engine parameter (SPEC.md section 1). Unset flags take the preset's value.
@@ -119,6 +159,8 @@ pub struct RenderArgs {
     /// Write the full report (parameters, analysis, plan, usage) as JSON
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub exports: ExportArgs,
     /// Replace an existing output (never the input)
     #[arg(long)]
     pub force: bool,

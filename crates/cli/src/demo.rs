@@ -16,7 +16,7 @@ pub const DEMO_SEED: u64 = 1;
 /// A folder holding this file was created by `gar demo`; its files may be replaced.
 const MARKER: &str = ".gar-demo";
 
-pub fn demo_command(dir: &Path, force: bool, quiet: bool) -> Result<(), Failure> {
+pub fn demo_command(dir: &Path, force: bool, quiet: bool, plot: bool) -> Result<(), Failure> {
     let ours = dir.join(MARKER).exists();
     if !dir.exists() {
         std::fs::create_dir_all(dir)
@@ -35,7 +35,7 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool) -> Result<(), Failure>
     let replace = force || ours || dir.join(MARKER).exists();
     if !replace {
         for p in Preset::ALL {
-            for ext in ["wav", "json"] {
+            for ext in ["wav", "json", "png"] {
                 let f = dir.join(format!("{}.{ext}", p.id()));
                 if f.exists() {
                     return Err(Failure::Run(anyhow!(
@@ -88,6 +88,20 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool) -> Result<(), Failure>
         );
         let bytes = serde_json::to_vec_pretty(&report).map_err(|e| anyhow!(e))?;
         write_atomic(&json, &bytes, true)?;
+        if plot {
+            let png = dir.join(format!("{}.png", preset.id()));
+            let inp = gar_plot::PlotInput {
+                prepared: &prepared,
+                report: &report,
+                input: &chans,
+                output: Some(&out),
+                source_name: "demo: tabla and glass hum",
+            };
+            let (w, h) = gar_plot::DEFAULT_SIZE;
+            let bytes = gar_plot::render_png(&inp, w, h)
+                .map_err(|e| anyhow!("cannot draw {}: {e}", png.display()))?;
+            write_atomic(&png, &bytes, true)?;
+        }
         if !quiet {
             println!(
                 "{:<14} {:>4} of {:>4} grains active, effective {:>6.1}, {:>4} unique used, top #{} x{:<4} -> {}",

@@ -1,7 +1,7 @@
 //! `gar render` and `gar presets`: from flags to a written WAV and report.
 
 use crate::Failure;
-use crate::args::{EngineArgs, RenderArgs};
+use crate::args::{AnalyzeArgs, EngineArgs, ExportArgs, RenderArgs};
 use crate::safety;
 use anyhow::{Context, anyhow};
 use gar_core::report::{InputInfo, OutputInfo};
@@ -249,6 +249,7 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
             ));
         }
     }
+    let plot_size = check_exports(&a.exports, &a.input, a.force)?;
 
     let t0 = std::time::Instant::now();
     let profile = std::env::var_os("GAR_PROFILE").is_some();
@@ -281,12 +282,19 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
     let in_bytes = dec.frames as u64 * chans.len() as u64 * 4;
     // GAR_STREAM=1 forces the streaming path (tests compare both paths).
     let force_stream = std::env::var_os("GAR_STREAM").is_some_and(|v| v == "1");
-    if out_bytes <= in_memory_limit(in_bytes) && !force_stream {
+    let wants_picture = a.exports.plot.is_some();
+    let mut kept: Option<Vec<Vec<f32>>> = None;
+    if (out_bytes <= in_memory_limit(in_bytes) || (wants_picture && out_bytes <= 2 << 30))
+        && !force_stream
+    {
         // Render into memory (one pass), then encode.
         let out = gar_core::render_prepared(&prepared, &chans);
         stage("render", &mut t);
         write_wav(&output, sr, &out, bits, a.force)?;
         stage("encode", &mut t);
+        if wants_picture {
+            kept = Some(out);
+        }
     } else {
         // Long output: never hold it; render twice (peak, then samples) and
         // encode block by block.
@@ -306,8 +314,6 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
         stage("render+encode (streamed)", &mut t);
     }
     let input = input_info(&a.input, &dec);
-    drop(chans);
-    drop(dec);
     let frames = out_len;
     let report = Report::new(
         &prepared,
@@ -325,6 +331,16 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
         let json = serde_json::to_vec_pretty(&report).map_err(|e| anyhow!(e))?;
         write_atomic(r, &json, a.force)?;
     }
+    write_exports(
+        &a.exports,
+        plot_size,
+        &prepared,
+        &report,
+        &chans,
+        kept.as_deref(),
+        &a.input,
+        a.force,
+    )?;
     if !a.quiet {
         print!("{}", report.summary());
         for w in &report.warnings {
@@ -390,4 +406,136 @@ pub fn presets_command(json: bool) {
             p.character()
         );
     }
+}
+
+/// Checks the export targets before any work; returns the picture size.
+pub fn check_exports(e: &ExportArgs, input: &Path, force: bool) -> Result<(u32, u32), Failure> {
+    let size = match &e.plot_size {
+        Some(s) => gar_plot::parse_size(s).map_err(|e| Failure::Usage(e.to_string()))?,
+        None => gar_plot::DEFAULT_SIZE,
+    };
+    if let Some(p) = &e.plot {
+        if gar_plot::PlotFormat::from_path(p).is_none() {
+            return Err(Failure::Usage(format!(
+                "--plot {}: expected a file name ending in .png or .svg",
+                p.display()
+            )));
+        }
+        check_target(p, Some(input), force, "picture")?;
+    }
+    if let Some(prefix) = &e.csv {
+        for p in csv_paths(prefix) {
+            check_target(&p, Some(input), force, "CSV file")?;
+        }
+    }
+    Ok(size)
+}
+
+/// `PREFIX.candidates.csv` and `PREFIX.plan.csv`.
+pub fn csv_paths(prefix: &Path) -> [PathBuf; 2] {
+    let with = |suffix: &str| {
+        let mut s = prefix.as_os_str().to_owned();
+        s.push(suffix);
+        PathBuf::from(s)
+    };
+    [with(".candidates.csv"), with(".plan.csv")]
+}
+
+/// The two CSV tables of a report. Numbers use Rust's shortest round-trip form,
+/// the same digits as the JSON report.
+pub fn csv_tables(r: &Report) -> (String, String) {
+    use std::fmt::Write;
+    let a = &r.analysis;
+    let mut cands = String::from("index,start_s,rms_power,score,active,prob,usage\n");
+    for i in 0..a.candidates {
+        let _ = writeln!(
+            cands,
+            "{i},{},{},{},{},{},{}",
+            a.start_s[i],
+            a.rms_power[i],
+            a.score[i],
+            u8::from(a.active_mask[i]),
+            a.prob[i],
+            r.usage.counts[i]
+        );
+    }
+    let p = &r.plan;
+    let mut plan = String::from("hop,pos_s,grain,pitch_st\n");
+    for h in 0..p.hops {
+        let _ = writeln!(plan, "{h},{},{},{}", p.pos_s[h], p.grain[h], p.pitch_st[h]);
+    }
+    (cands, plan)
+}
+
+/// Writes the picture and the CSV tables a command asked for.
+#[allow(clippy::too_many_arguments)]
+pub fn write_exports(
+    e: &ExportArgs,
+    size: (u32, u32),
+    prepared: &gar_core::Prepared,
+    report: &Report,
+    input: &[&[f32]],
+    output: Option<&[Vec<f32>]>,
+    input_path: &Path,
+    force: bool,
+) -> Result<(), Failure> {
+    if let Some(prefix) = &e.csv {
+        let (c, p) = csv_tables(report);
+        let [cp, pp] = csv_paths(prefix);
+        write_atomic(&cp, c.as_bytes(), force)?;
+        write_atomic(&pp, p.as_bytes(), force)?;
+    }
+    if let Some(path) = &e.plot {
+        let fmt = gar_plot::PlotFormat::from_path(path)
+            .ok_or_else(|| Failure::Usage("--plot needs a .png or .svg name".into()))?;
+        let name = input_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| input_path.display().to_string());
+        let inp = gar_plot::PlotInput {
+            prepared,
+            report,
+            input,
+            output,
+            source_name: &name,
+        };
+        let bytes = gar_plot::render(&inp, fmt, size.0, size.1)
+            .map_err(|e| anyhow!("cannot draw the picture {}: {e}", path.display()))?;
+        write_atomic(path, &bytes, force)?;
+    }
+    Ok(())
+}
+
+pub fn analyze_command(a: &AnalyzeArgs) -> Result<(), Failure> {
+    let (preset, params) = params_from_flags(&a.engine)?;
+    params
+        .resolve(preset, 44100, 44100 * 60)
+        .map_err(|e| param_failure(e, &a.input))?;
+    let seed = resolve_seed(a.engine.seed)?;
+    if let Some(j) = &a.json {
+        check_target(j, Some(&a.input), a.force, "JSON report")?;
+    }
+    let plot_size = check_exports(&a.exports, &a.input, a.force)?;
+    let dec = decode(&a.input)?;
+    let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
+    let mut prepared = gar_core::prepare(&chans, dec.sample_rate, &params, preset, seed)
+        .map_err(|e| param_failure(e, &a.input))?;
+    let mut warnings = decode_warnings(&dec);
+    warnings.append(&mut prepared.warnings);
+    prepared.warnings = warnings;
+    let report = Report::new(&prepared, input_info(&a.input, &dec), None);
+    if let Some(j) = &a.json {
+        let json = serde_json::to_vec_pretty(&report).map_err(|e| anyhow!(e))?;
+        write_atomic(j, &json, a.force)?;
+    }
+    write_exports(
+        &a.exports, plot_size, &prepared, &report, &chans, None, &a.input, a.force,
+    )?;
+    if !a.quiet {
+        print!("{}", report.summary());
+        for w in &report.warnings {
+            eprintln!("gar: warning: {w}");
+        }
+    }
+    Ok(())
 }

@@ -37,11 +37,17 @@ fn main() -> ExitCode {
     safety::install_signal_handler();
     let result = match cli.command {
         Command::Render(a) => engine::render_command(&a),
+        Command::Analyze(a) => engine::analyze_command(&a),
         Command::Presets { json } => {
             engine::presets_command(json);
             Ok(())
         }
-        Command::Demo { out, force, quiet } => demo::demo_command(&out, force, quiet),
+        Command::Demo {
+            out,
+            force,
+            quiet,
+            plot,
+        } => demo::demo_command(&out, force, quiet, plot),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
