@@ -40,7 +40,10 @@ pub fn attend(score: &[f64], alpha: f64, floor_db: f64, norm: AttentionNorm) -> 
     let n = score.len();
     let mean = (score.iter().sum::<f64>() / n.max(1) as f64).max(1e-30);
     let floor_value = mean * 10f64.powf(floor_db / 10.0);
-    let mut active: Vec<bool> = score.iter().map(|&s| s >= floor_value).collect();
+    // A relative tolerance of 1e-12: equal scores must not fail a 0 dB floor
+    // because their computed mean rounded one ulp above them.
+    let gate = floor_value * (1.0 - 1e-12);
+    let mut active: Vec<bool> = score.iter().map(|&s| s >= gate).collect();
     let mut fallback = false;
     if !active.iter().any(|&a| a) && n > 0 {
         // No grain cleared the floor: keep the single best one (first on ties).

@@ -198,10 +198,17 @@ impl Preset {
     /// original's preset number (`2`..`8`, `1` = custom).
     pub fn parse(s: &str) -> Option<Self> {
         let norm: String = s
+            .trim()
             .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
             .collect::<String>()
             .to_ascii_lowercase();
+        if norm.is_empty()
+            || !norm.chars().all(|c| c.is_ascii_alphanumeric())
+            || s.trim().starts_with('-')
+        {
+            return None;
+        }
         Self::ALL.into_iter().find(|p| {
             p.id().replace('-', "") == norm
                 || p.file_name().to_ascii_lowercase() == norm
@@ -565,12 +572,15 @@ impl Clamper {
     fn clamp(&mut self, flag: &str, unit: &str, v: f64, lo: f64, hi: f64) -> f64 {
         let c = v.clamp(lo, hi);
         if c != v {
+            let allowed = if hi.is_finite() {
+                format!("{}..{}{unit}", num(lo), num(hi))
+            } else {
+                format!(">= {}{unit}", num(lo))
+            };
             self.adjustments.push(format!(
-                "{flag} {}{unit} clamped to {}{unit} (allowed {}..{}{unit})",
+                "{flag} {}{unit} clamped to {}{unit} (allowed {allowed})",
                 num(v),
                 num(c),
-                num(lo),
-                if hi.is_finite() { num(hi) } else { "".into() },
             ));
         }
         c

@@ -9,7 +9,7 @@
 //!
 //! Speeding up (ratio > 1) lowers the cutoff to `0.88 / ratio` of the input
 //! Nyquist frequency so that nothing folds back; ratios are quantised UP to
-//! 1/16 semitone for the table choice, so the cutoff is never too high.
+//! 1/8 semitone for the table choice, so the cutoff is never too high.
 
 /// Zero crossings of the sinc on each side of the centre (at the cutoff scale).
 const ZERO_CROSSINGS: f64 = 16.0;
@@ -19,8 +19,9 @@ const CUTOFF: f64 = 0.86;
 const KAISER_BETA: f64 = 7.0;
 /// Phases per input sample in the table.
 const PHASES: usize = 2048;
-/// Table buckets per semitone for ratios above 1.
-const BUCKETS_PER_ST: f64 = 16.0;
+/// Table buckets per semitone for ratios above 1 (the cutoff is at most 1/8
+/// semitone, 0.7 %, lower than it could be).
+const BUCKETS_PER_ST: f64 = 8.0;
 /// Ratios above 1 up to this many semitones get their own bucket.
 const MAX_UP_ST: f64 = 4.0;
 

@@ -33,8 +33,8 @@ fn rejected_grains_get_exactly_zero_and_survivors_share_one() {
                 assert!((a.mean_score - mean).abs() < 1e-15);
                 let fv = mean * 10f64.powf(floor / 10.0);
                 assert!((a.floor_value - fv).abs() < 1e-15);
-                for i in 0..s.len() {
-                    assert_eq!(a.active[i], s[i] >= a.floor_value, "{i}");
+                for (i, &si) in s.iter().enumerate() {
+                    assert_eq!(a.active[i], si >= a.floor_value, "{i}");
                     if a.active[i] {
                         assert!(a.prob[i] > 0.0);
                     } else {
@@ -151,7 +151,7 @@ fn range_mode_puts_a_grain_at_the_floor_e_alpha_below_the_best() {
     let s = [1.0, 0.75, 0.625, 0.0, 0.0, 0.0]; // mean 0.396
     let a = attend(&s, 4.0, 0.0, Range);
     let fv = a.floor_value;
-    for i in 1..3 {
+    for i in [1, 2] {
         let want = 4.0 * (s[i] - 1.0) / (1.0 - fv);
         let got = (a.prob[i] / a.prob[0]).ln();
         assert!((got - want).abs() < 1e-12, "{i}: {got} vs {want}");

@@ -44,8 +44,8 @@ fn channel_levels_keep_their_ratio_and_silence_stays_silent() {
     let half: Vec<f32> = l.iter().map(|v| v * 0.5).collect();
     let silent = vec![0f32; 40_000];
     let y = run(&[&l, &half, &silent], 44100, &linked(), 6);
-    for k in 0..y[0].len() {
-        assert_eq!(y[1][k], y[0][k] * 0.5, "frame {k}");
+    for (k, (a, b)) in y[0].iter().zip(&y[1]).enumerate() {
+        assert_eq!(*b, a * 0.5, "frame {k}");
     }
     assert!(y[2].iter().all(|&v| v == 0.0));
 }

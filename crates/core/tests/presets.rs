@@ -25,9 +25,27 @@ fn defaults_equal_spec_section_1() {
     assert_eq!(Preset::Custom.params(), expected);
 }
 
+/// preset, title, id, grain, hop, cand, alpha, floor, score, tw, tj, pj, recency, wet
+type Row = (
+    Preset,
+    &'static str,
+    &'static str,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+    ScoreType,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+);
+
 /// SPEC.md section 1, the preset table, written out literally.
 #[rustfmt::skip]
-const TABLE: [(Preset, &str, &str, f64, f64, f64, f64, f64, ScoreType, f64, f64, f64, f64, f64); 7] = [
+const TABLE: [Row; 7] = [
     //                            title            id               grain  hop    cand  alpha floor score             tw   tj    pj   rec  wet
     (Preset::SelfRemix,    "Self-Remix",    "self-remix",    60.0,  30.0,  20.0, 3.0,  -3.0, ScoreType::Rms,   0.3, 8.0,  0.0, 0.3, 100.0),
     (Preset::Crystallize,  "Crystallize",   "crystallize",   40.0,  20.0,  15.0, 12.0, 3.0,  ScoreType::Rms,   0.2, 3.0,  0.0, 0.4, 100.0),
