@@ -92,9 +92,9 @@ fn attention_and_sampler(c: &mut Criterion) {
     let att = attention::attend(&score, 3.0, -3.0, gar_core::AttentionNorm::Range);
     // The plan of 10 million hops with recency on (SPEC.md section 6).
     let s = Params {
-        hop_ms: 10.0,
-        grain_ms: 20.0,
-        duration_s: Some(99_999.99),
+        hop_ms: 5.0,
+        grain_ms: 10.0,
+        duration_s: Some(49_999.999),
         recency: 0.5,
         ..Params::default()
     }

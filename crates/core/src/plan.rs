@@ -52,13 +52,18 @@ pub fn hop_count(s: &Settings) -> usize {
     }
 }
 
-/// Exact sampler of `prob` with the recency penalty, O(log N) per draw.
+/// Exact sampler of `prob` with the recency penalty: O(1) expected per draw,
+/// O(log N) at worst, never O(N).
 ///
-/// Draws come from a cumulative table over the survivors (binary search). The
-/// penalised weights `q` differ from `prob` only on the (at most three) recent
-/// picks, so a draw splits `sum q` into the recent picks' penalised mass and the
-/// untouched mass of everyone else; the latter is drawn from the cumulative
-/// table with the recent picks' intervals cut out. No per-hop O(N) work.
+/// The penalised weights `q` differ from `prob` only on the (at most three)
+/// recent picks. When those picks lose at most half of the mass, a draw is
+/// rejection sampling: draw from `prob` with Walker's alias table (O(1), one
+/// memory access), accept a recent pick `j` with probability `q_j / prob_j`
+/// (at most two tries expected). Otherwise (one grain dominates and is
+/// penalised) the draw splits `sum q` into the recent picks' penalised mass and
+/// the untouched mass of everyone else, which is drawn from the cumulative
+/// table by binary search with the recent picks' intervals cut out. Both are
+/// exact: the distribution is `q / sum q`.
 #[derive(Clone, Debug)]
 pub struct Sampler {
     /// Candidate index of each survivor (prob > 0), ascending.
@@ -67,6 +72,8 @@ pub struct Sampler {
     p: Vec<f64>,
     /// Cumulative end of each survivor's interval; `cum[last]` = total mass.
     cum: Vec<f64>,
+    /// Alias table over survivor positions: (threshold in [0, 1], alias position).
+    alias: Vec<(f64, u32)>,
 }
 
 impl Sampler {
@@ -87,7 +94,41 @@ impl Sampler {
             !idx.is_empty(),
             "at least one candidate has probability > 0"
         );
-        Sampler { idx, p, cum }
+        let alias = alias_table(&p, acc);
+        Sampler { idx, p, cum, alias }
+    }
+
+    /// A survivor position drawn from `prob` with the alias table.
+    #[inline]
+    fn draw_alias(&self, rng: &mut GarRng) -> usize {
+        let n = self.alias.len();
+        let u = uniform(rng) * n as f64;
+        let i = (u as usize).min(n - 1);
+        let (thr, al) = self.alias[i];
+        if u - (i as f64) < thr { i } else { al as usize }
+    }
+
+    /// Like [`draw_penalised`](Self::draw_penalised), with survivor positions
+    /// instead of candidate indices.
+    fn draw_penalised_pos(&self, pen: &[(u32, f64)], rng: &mut GarRng) -> usize {
+        let lost: f64 = pen
+            .iter()
+            .map(|&(j, f)| self.p[j as usize] * (1.0 - f))
+            .sum();
+        if lost <= 0.5 * self.total() {
+            loop {
+                let j = self.draw_alias(rng);
+                match pen.iter().find(|e| e.0 as usize == j) {
+                    None => return j,
+                    Some(&(_, f)) => {
+                        if f >= 1.0 || (f > 0.0 && uniform(rng) < f) {
+                            return j;
+                        }
+                    }
+                }
+            }
+        }
+        self.draw_cut(pen, rng)
     }
 
     fn total(&self) -> f64 {
@@ -108,22 +149,34 @@ impl Sampler {
 
     /// Draws from `prob` alone.
     pub fn draw_plain(&self, rng: &mut GarRng) -> u32 {
-        self.idx[self.locate(uniform(rng) * self.total())]
+        self.idx[self.draw_alias(rng)]
     }
 
     /// Draws from `q / sum q` where `q_i = prob_i * factor(i)` for the candidates
     /// in `recent` (candidate index, multiplicative factor in [0, 1]; distinct
     /// indices) and `q_i = prob_i` elsewhere. Falls back to `prob` if `sum q == 0`.
     pub fn draw_penalised(&self, recent: &[(u32, f64)], rng: &mut GarRng) -> u32 {
+        let mut pos = [(0u32, 1.0f64); 3];
+        let mut k = 0;
+        for &(i, f) in recent.iter().take(3) {
+            if let Some(j) = self.pos(i) {
+                pos[k] = (j as u32, f);
+                k += 1;
+            }
+        }
+        self.idx[self.draw_penalised_pos(&pos[..k], rng)]
+    }
+
+    /// The cut-table draw (see the type's documentation); survivor positions.
+    fn draw_cut(&self, recent: &[(u32, f64)], rng: &mut GarRng) -> usize {
         // (survivor position, interval start, prob, penalised weight), by position.
         let mut pen: [(usize, f64, f64, f64); 3] = [(0, 0.0, 0.0, 0.0); 3];
         let mut k = 0;
-        for &(i, f) in recent {
-            if let Some(j) = self.pos(i) {
-                let start = if j == 0 { 0.0 } else { self.cum[j - 1] };
-                pen[k] = (j, start, self.p[j], self.p[j] * f);
-                k += 1;
-            }
+        for &(j, f) in recent {
+            let j = j as usize;
+            let start = if j == 0 { 0.0 } else { self.cum[j - 1] };
+            pen[k] = (j, start, self.p[j], self.p[j] * f);
+            k += 1;
         }
         let pen = &mut pen[..k];
         pen.sort_unstable_by_key(|e| e.0);
@@ -131,7 +184,7 @@ impl Sampler {
         let rest = (self.total() - pen.iter().map(|e| e.2).sum::<f64>()).max(0.0);
         let sum_q = w_recent + rest;
         if sum_q <= 0.0 {
-            return self.draw_plain(rng);
+            return self.draw_alias(rng);
         }
         let v = uniform(rng) * sum_q;
         if v < w_recent {
@@ -139,14 +192,14 @@ impl Sampler {
             for e in pen.iter() {
                 acc += e.3;
                 if v < acc {
-                    return self.idx[e.0];
+                    return e.0;
                 }
             }
-            return self.idx[pen
+            return pen
                 .iter()
                 .rev()
                 .find(|e| e.3 > 0.0)
-                .map_or(pen[0].0, |e| e.0)];
+                .map_or(pen[0].0, |e| e.0);
         }
         // Map u from the "everyone else" mass onto the full table by skipping
         // the recent picks' intervals (in ascending order).
@@ -165,8 +218,30 @@ impl Sampler {
             let down = (0..j).rev().find(|&x| !is_pen(x));
             j = up.or(down).unwrap_or(j);
         }
-        self.idx[j]
+        j
     }
+}
+
+/// Walker's alias table (Vose's construction) for weights `p` summing to `total`.
+fn alias_table(p: &[f64], total: f64) -> Vec<(f64, u32)> {
+    let n = p.len();
+    let mut scaled: Vec<f64> = p.iter().map(|&x| x * n as f64 / total).collect();
+    let mut table = vec![(1.0, 0u32); n];
+    let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| scaled[i] < 1.0);
+    while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
+        small.pop();
+        table[s] = (scaled[s], l as u32);
+        scaled[l] -= 1.0 - scaled[s];
+        if scaled[l] < 1.0 {
+            large.pop();
+            small.push(l);
+        }
+    }
+    // Leftovers are 1 up to rounding: they keep themselves.
+    for i in large.into_iter().chain(small) {
+        table[i] = (1.0, i as u32);
+    }
+    table
 }
 
 /// The multiplicative recency factors for the last three picks `r1, r2, r3`
@@ -193,6 +268,7 @@ pub fn recency_factors(recent: &[Option<u32>; 3], r: f64) -> ([(u32, f64); 3], u
 pub fn make_plan(prob: &[f64], s: &Settings, seed: u64) -> Plan {
     let sampler = Sampler::new(prob);
     let mut rng = GarRng::seed_from_u64(seed);
+    // The recent picks are tracked as survivor positions (no lookups per hop).
     let h_count = hop_count(s);
     let hop = s.hop_s();
     let tj = s.time_jitter_s();
@@ -205,12 +281,13 @@ pub fn make_plan(prob: &[f64], s: &Settings, seed: u64) -> Plan {
     };
     let mut recent: [Option<u32>; 3] = [None; 3];
     for h in 0..h_count {
-        let g = if s.recency > 0.0 {
+        let j = if s.recency > 0.0 {
             let (f, k) = recency_factors(&recent, s.recency);
-            sampler.draw_penalised(&f[..k], &mut rng)
+            sampler.draw_penalised_pos(&f[..k], &mut rng)
         } else {
-            sampler.draw_plain(&mut rng)
+            sampler.draw_alias(&mut rng)
         };
+        let g = sampler.idx[j];
         let shift = if pitch {
             pj * (2.0 * uniform(&mut rng) - 1.0)
         } else {
@@ -221,7 +298,7 @@ pub fn make_plan(prob: &[f64], s: &Settings, seed: u64) -> Plan {
         } else {
             0.0
         };
-        recent = [Some(g), recent[0], recent[1]];
+        recent = [Some(j as u32), recent[0], recent[1]];
         plan.grain.push(g);
         plan.pos_s.push(h as f64 * hop + offset);
         plan.pitch_st.push(shift as f32);

@@ -260,9 +260,10 @@ fn plan_with_recency_follows_the_stationary_law_of_the_chain() {
             stat < chi2_crit_001(3),
             "R {r}: stat {stat}, counts {c:?}, law {mu:?}"
         );
-        // And it is far from what ignoring the recency would give.
+        // And it is far from what ignoring the recency would give (the p = 0.001
+        // critical value is 16.3; R = 0.2 gives about 1000 at 200k hops).
         let wrong = chi_square(&c, &p);
-        assert!(wrong > 1000.0, "R {r}: {wrong}");
+        assert!(wrong > 200.0, "R {r}: {wrong}");
     }
 }
 

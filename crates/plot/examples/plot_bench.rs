@@ -91,10 +91,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(out_dir.join(format!("{name}.png")), &png)?;
         std::fs::write(out_dir.join(format!("{name}.svg")), &svg)?;
         // The same run, not rendered (panel 2 shows the plan).
-        let inp = PlotInput { output: None, ..inp };
+        let inp = PlotInput {
+            output: None,
+            ..inp
+        };
         let t = Instant::now();
         let png = render_png(&inp, w, h)?;
-        println!("{:<14} not rendered: PNG {:.1} ms", "", 1000.0 * t.elapsed().as_secs_f64());
+        println!(
+            "{:<14} not rendered: PNG {:.1} ms",
+            "",
+            1000.0 * t.elapsed().as_secs_f64()
+        );
         std::fs::write(out_dir.join(format!("{name}_analyze.png")), &png)?;
     }
     Ok(())

@@ -10,8 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
+use gar_core::Preset;
 use gar_core::report::InputInfo;
-use gar_core::{Params, Preset};
 use gar_plot::{PlotInput, render_png, render_svg};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -67,6 +67,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(&p, png)?;
         std::fs::write(out_dir.join(format!("{name}.svg")), svg)?;
         println!("wrote {}", p.display());
+        if name == "drums_motifextract" {
+            // Smaller pictures: the layout scales down.
+            for (w, h) in [(800, 500), (320, 320)] {
+                let p = out_dir.join(format!("{name}_{w}x{h}.png"));
+                std::fs::write(&p, render_png(&inp, w, h)?)?;
+                println!("wrote {}", p.display());
+            }
+        }
     }
     Ok(())
 }

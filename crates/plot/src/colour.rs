@@ -19,9 +19,9 @@ pub(crate) const GRID: RGBColor = RGBColor(228, 228, 228);
 /// Plot frames.
 pub(crate) const FRAME: RGBColor = RGBColor(150, 150, 150);
 /// Uniform-mean line of the usage histogram.
-pub(crate) const MEAN_LINE: RGBColor = RGBColor(40, 40, 40);
+pub const MEAN_LINE: RGBColor = RGBColor(40, 40, 40);
 /// Usage histogram bars (the orange of the usage circles, lighter).
-pub(crate) const USAGE_BAR: RGBColor = RGBColor(245, 160, 80);
+pub const USAGE_BAR: RGBColor = RGBColor(245, 160, 80);
 /// Warnings in the stats panel.
 pub(crate) const WARN: RGBColor = RGBColor(180, 40, 30);
 /// Waveform envelopes (min/max) and their RMS band: input, output.

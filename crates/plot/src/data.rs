@@ -72,6 +72,14 @@ pub(crate) fn envelope(chans: &[&[f32]], sr: f64, axes: &Axes) -> Vec<Option<Col
         .collect()
 }
 
+/// Peak absolute value of an envelope (equal to [`peak`] of its signal, since
+/// the columns cover every sample).
+pub(crate) fn envelope_peak(env: &[Option<Column>]) -> f32 {
+    env.iter()
+        .flatten()
+        .fold(0f32, |m, c| m.max(c.max.abs()).max(c.min.abs()))
+}
+
 /// Minimum, maximum and sum of squares of `x` (non-finite samples count as 0).
 fn min_max_sq(x: &[f32]) -> (f32, f32, f64) {
     const K: usize = 8;
@@ -154,5 +162,106 @@ impl Raster {
     }
     pub fn max_count(&self) -> u32 {
         self.count.iter().copied().max().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::Rect;
+
+    fn axes(w: i32, secs: f64) -> Axes {
+        Axes {
+            plot: Rect {
+                x: 37,
+                y: 5,
+                w,
+                h: 50,
+            },
+            x: (0.0, secs),
+            y: (-1.0, 1.0),
+        }
+    }
+
+    fn signal(n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * (1.0 + (i % 17) as f32 / 8.0))
+            .collect()
+    }
+
+    /// The envelope equals a slow per-column f64 reference over the same
+    /// sample ranges, and the ranges cover every sample.
+    #[test]
+    fn envelope_matches_a_naive_reference_and_covers_every_sample() {
+        let sr = 1000.0;
+        for (n, w) in [(10_000, 690), (300, 690), (7, 50), (1, 20), (100_003, 333)] {
+            let a = signal(n);
+            let b: Vec<f32> = a.iter().map(|v| -0.5 * v).collect();
+            let chans: Vec<&[f32]> = vec![&a, &b];
+            let ax = axes(w, n as f64 / sr);
+            let env = envelope(&chans, sr, &ax);
+            assert_eq!(env.len(), w as usize);
+            let mut covered = vec![false; n];
+            for (c, col) in env.iter().enumerate() {
+                let px = ax.plot.x as f64 + c as f64;
+                let lo = ((ax.x_value(px - 0.5) * sr).ceil().max(0.0) as usize).min(n);
+                if lo >= n {
+                    assert!(col.is_none());
+                    continue;
+                }
+                let hi = ((ax.x_value(px + 0.5) * sr).ceil().max(0.0) as usize).clamp(lo, n - 1);
+                let col = col.expect("column inside the signal");
+                let vals: Vec<f64> = (lo..=hi).flat_map(|i| [a[i] as f64, b[i] as f64]).collect();
+                let mn = vals.iter().copied().fold(f64::INFINITY, f64::min);
+                let mx = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let rms = (vals.iter().map(|v| v * v).sum::<f64>() / vals.len() as f64).sqrt();
+                assert_eq!(col.min as f64, mn);
+                assert_eq!(col.max as f64, mx);
+                assert!(
+                    (col.rms as f64 - rms).abs() < 1e-5 * rms.max(1e-3),
+                    "{n} {w} {c}"
+                );
+                covered[lo..=hi].iter_mut().for_each(|v| *v = true);
+            }
+            assert!(
+                covered.iter().all(|&v| v),
+                "n {n}, w {w}: a sample is in no column"
+            );
+            assert_eq!(envelope_peak(&env), peak(&chans));
+        }
+    }
+
+    #[test]
+    fn non_finite_samples_are_ignored() {
+        let mut a = signal(1000);
+        a[10] = f32::NAN;
+        a[500] = f32::INFINITY;
+        let chans: Vec<&[f32]> = vec![&a];
+        let env = envelope(&chans, 1000.0, &axes(100, 1.0));
+        assert!(
+            env.iter()
+                .flatten()
+                .all(|c| c.min.is_finite() && c.max.is_finite())
+        );
+        assert!(env.iter().flatten().all(|c| c.rms.is_finite()));
+        assert_eq!(envelope_peak(&env), peak(&chans));
+        assert!(peak(&chans).is_finite());
+    }
+
+    #[test]
+    fn column_max_keeps_the_largest_value_and_its_item() {
+        let ax = axes(10, 10.0);
+        // Items at x = i / 10 (0 .. 9.9): ten per column, value i % 7.
+        let cols = column_max(100, &ax, |i| i as f64 / 10.0, |i| (i % 7) as f64);
+        for (c, v) in cols.iter().enumerate() {
+            let (m, i) = v.expect("every column has items");
+            assert_eq!(m, (i % 7) as f64);
+            assert_eq!((ax.col(i as f64 / 10.0) - ax.plot.x) as usize, c);
+            let want = (0..100)
+                .filter(|&j| (ax.col(j as f64 / 10.0) - ax.plot.x) as usize == c)
+                .map(|j| (j % 7) as f64)
+                .fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(m, want);
+        }
     }
 }

@@ -9,7 +9,7 @@ use crate::colour::{
     WAVE_OUT, over_white, score_colour,
 };
 use crate::data::{self, Column, Raster};
-use crate::layout::{Axes, FigureAxes, Layout, Panel, figure_axes};
+use crate::layout::{Axes, FigureAxes, Layout, Panel, figure_axes_with_peaks};
 use crate::text::{self, HAlign as HPos, VAlign as VPos};
 use crate::{PlotError, PlotInput};
 
@@ -31,16 +31,26 @@ fn invalid(msg: String) -> PlotError {
 impl<'a> Scene<'a> {
     pub fn new(inp: &'a PlotInput<'a>, width: u32, height: u32) -> Result<Self, PlotError> {
         validate(inp)?;
-        let ax = figure_axes(inp, width, height);
+        // The envelopes' columns depend only on the time axes; the peaks (the
+        // waveforms' y ranges) then come from the envelopes, which cover every
+        // sample: one pass over the audio.
+        let x_only = figure_axes_with_peaks(inp, width, height, 1.0, 1.0);
         let sr = inp.prepared.settings.sample_rate as f64;
         let (env_in, env_out) = rayon::join(
-            || data::envelope(inp.input, sr, &ax.input),
+            || data::envelope(inp.input, sr, &x_only.input),
             || {
                 inp.output.map(|o| {
                     let chans: Vec<&[f32]> = o.iter().map(|c| c.as_slice()).collect();
-                    data::envelope(&chans, sr, &ax.output)
+                    data::envelope(&chans, sr, &x_only.output)
                 })
             },
+        );
+        let ax = figure_axes_with_peaks(
+            inp,
+            width,
+            height,
+            data::envelope_peak(&env_in),
+            env_out.as_deref().map_or(0.0, data::envelope_peak),
         );
         let score_max = inp
             .prepared
@@ -91,7 +101,7 @@ impl<'a> Scene<'a> {
         // Shorten a long source name so that the line fits.
         let avail = r.w as f64 - pen.text_w(&head, size)? - pen.text_w(&tail, size)?;
         let name = fit_text(pen, self.inp.source_name, size, avail)?;
-        let text = format!("{head}{name}{tail}");
+        let text = fit_text(pen, &format!("{head}{name}{tail}"), size, r.w as f64)?;
         pen.text(
             &text,
             r.x,
@@ -257,8 +267,8 @@ impl<'a> Scene<'a> {
             }
             pen.path(&line, BLUE, line_w)?;
         } else {
-            let bars = data::column_max(n, &ax, |i| start_s(i), |i| score[i]);
-            let probs = data::column_max(n, &ax, |i| start_s(i), |i| prob[i] * pscale);
+            let bars = data::column_max(n, &ax, start_s, |i| score[i]);
+            let probs = data::column_max(n, &ax, start_s, |i| prob[i] * pscale);
             let mut line = Vec::with_capacity(bars.len());
             for (c, (bar, pr)) in bars.iter().zip(&probs).enumerate() {
                 let x = ax.plot.x + c as i32;
@@ -393,11 +403,9 @@ impl<'a> Scene<'a> {
         } else {
             let cols = data::column_max(n, &ax, |g| g as f64 + 0.5, |g| u.counts[g] as f64);
             for (c, v) in cols.iter().enumerate() {
-                if let Some((v, _)) = v {
-                    if *v > 0.0 {
-                        let x = ax.plot.x + c as i32;
-                        pen.rect(x, ax.row(*v), x + 1, base, USAGE_BAR)?;
-                    }
+                if let Some((v, _)) = v.filter(|(v, _)| *v > 0.0) {
+                    let x = ax.plot.x + c as i32;
+                    pen.rect(x, ax.row(v), x + 1, base, USAGE_BAR)?;
                 }
             }
         }
@@ -529,7 +537,9 @@ impl<'a> Scene<'a> {
             key_w = key_w.max(pen.text_w(k, size)?);
         }
         let key_w = (key_w + pen.l.px(14.0) as f64).round() as i32;
-        let two_cols = rows.len() + notes.len().min(2) > max_lines;
+        // Two columns when one is too short, if each still has room for values.
+        let two_cols =
+            rows.len() + notes.len().min(2) > max_lines && r.w / 2 - key_w > pen.l.px(150.0);
         let col_w = if two_cols { r.w / 2 } else { r.w };
         let per_col = if two_cols {
             rows.len().div_ceil(2)
@@ -637,7 +647,7 @@ fn title_params(inp: &PlotInput) -> String {
     let s = &inp.prepared.settings;
     let u = &inp.report.usage;
     format!(
-        "alpha {}  ·  floor {} dB  ·  grain {} ms  ·  hop {} ms  ·  {} / {} grains used",
+        "alpha {}\u{2002}·\u{2002}floor {} dB\u{2002}·\u{2002}grain {} ms\u{2002}·\u{2002}hop {} ms\u{2002}·\u{2002}{} / {} grains used",
         num(s.alpha),
         signed(s.floor_db),
         num(s.grain_ms),
@@ -734,7 +744,7 @@ impl Ticks {
     fn new(range: (f64, f64), target: f64, integer: bool) -> Ticks {
         let (lo, hi) = (range.0.min(range.1), range.0.max(range.1));
         let span = hi - lo;
-        if !(span > 0.0) || !span.is_finite() {
+        if span.is_nan() || span <= 0.0 || !span.is_finite() {
             return Ticks {
                 values: vec![lo],
                 decimals: 0,
@@ -914,9 +924,10 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
             let b = &mut *self.b;
             text::rasterise(text, size, x, y, h, v, rotated, |px, py, cov| {
                 if err.is_none() {
-                    if let Err(e) = b.draw_pixel((px, py), c.mix(cov as f64).to_backend_color()) {
-                        err = Some(draw_err(e));
-                    }
+                    err = b
+                        .draw_pixel((px, py), c.mix(cov as f64).to_backend_color())
+                        .err()
+                        .map(draw_err);
                 }
             })?;
             return err.map_or(Ok(()), Err);
@@ -997,10 +1008,16 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
         if legend.is_empty() {
             return Ok(());
         }
+        // In the plot, keep only the items that fit its width (tiny pictures).
+        let mut legend = legend;
+        let pad = self.l.px(6.0);
+        while !fits && legend.len() > 1 && total > pb.plot.w - 4 * pad {
+            legend = &legend[..legend.len() - 1];
+            total = self.legend_w(legend, lsize)?;
+        }
         let (mut x, y) = if fits {
             (right - total, ty)
         } else {
-            let pad = self.l.px(6.0);
             let bh = (lsize * 1.6).round() as i32;
             let x0 = (pb.plot.right() - total - 3 * pad).max(pb.plot.x + 1);
             let (y0, y1) = (pb.plot.y + pad, pb.plot.y + pad + bh);
@@ -1129,7 +1146,7 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
             HPos::Centre,
             VPos::Top,
         )?;
-        let pb_x = p.x - self.l.px(68.0);
+        let pb_x = p.x - self.l.px(crate::layout::LEFT_LABELS);
         self.text_rotated(ydesc, pb_x + self.l.px(2.0), p.y + p.h / 2, asize)?;
         Ok(())
     }

@@ -101,6 +101,10 @@ impl Layout {
     }
 }
 
+/// Width of the label area left of a plotting area (tick labels and the
+/// rotated axis description) at the default size, pixels.
+pub(crate) const LEFT_LABELS: f64 = 68.0;
+
 /// The panel rectangles of a `width` x `height` picture: a title band on top,
 /// then three rows of two panels.
 pub fn layout(width: u32, height: u32) -> Layout {
@@ -113,7 +117,7 @@ pub fn layout(width: u32, height: u32) -> Layout {
     let col_gap = s(30.0);
     let row_gap = s(12.0);
     let header_h = s(30.0);
-    let left_labels = s(68.0);
+    let left_labels = s(LEFT_LABELS);
     let bottom_labels = s(42.0);
     let right_pad = s(12.0);
 
@@ -274,8 +278,9 @@ pub struct FigureAxes {
     /// Width of a score bar, seconds: the bar of a candidate starting at `t`
     /// covers `t .. t + bar_s` (one bar per candidate mode).
     pub bar_s: f64,
-    /// More candidates than pixel columns: score bars, probability line and
-    /// usage circles show per-column maxima.
+    /// More candidates than pixel columns: score bars and the probability
+    /// line show per-column maxima; usage circles are one per bin of a few
+    /// columns, at the bin's most-used grain, sized by the bin's total count.
     pub scores_aggregated: bool,
     /// More candidates than pixel columns: usage bars show per-column maxima.
     pub usage_aggregated: bool,
@@ -306,6 +311,26 @@ fn wave_range(peak: f32) -> (f64, f64) {
 
 /// The axes of the picture of `inp` at size `width` x `height`.
 pub fn figure_axes(inp: &PlotInput, width: u32, height: u32) -> FigureAxes {
+    let input_peak = data::peak(inp.input);
+    let output_peak = inp
+        .output
+        .map(|o| {
+            let chans: Vec<&[f32]> = o.iter().map(|c| c.as_slice()).collect();
+            data::peak(&chans)
+        })
+        .unwrap_or(0.0);
+    figure_axes_with_peaks(inp, width, height, input_peak, output_peak)
+}
+
+/// [`figure_axes`] with the input's and the output's peaks already known
+/// (only the waveforms' y ranges depend on them).
+pub(crate) fn figure_axes_with_peaks(
+    inp: &PlotInput,
+    width: u32,
+    height: u32,
+    input_peak: f32,
+    output_peak: f32,
+) -> FigureAxes {
     let l = layout(width, height);
     let p = inp.prepared;
     let s = &p.settings;
@@ -315,15 +340,6 @@ pub fn figure_axes(inp: &PlotInput, width: u32, height: u32) -> FigureAxes {
     let n = p.analysis.len().max(1);
     let hops = p.plan.hops().max(1);
     let plot = |k: Panel| l.panel(k).plot;
-
-    let input_peak = data::peak(inp.input);
-    let output_peak = inp
-        .output
-        .map(|o| {
-            let chans: Vec<&[f32]> = o.iter().map(|c| c.as_slice()).collect();
-            data::peak(&chans)
-        })
-        .unwrap_or(0.0);
     let output = match inp.output {
         Some(o) => {
             let len = o.first().map_or(0, |c| c.len());

@@ -25,8 +25,10 @@ mod draw;
 mod layout;
 mod text;
 
-pub use colour::{BLUE, GREY_BAR, ORANGE, score_colour};
-pub use layout::{Axes, FigureAxes, Fonts, Layout, Panel, PanelBox, Rect, figure_axes, layout};
+pub use colour::{BLUE, GREY_BAR, MEAN_LINE, ORANGE, USAGE_BAR, score_colour};
+pub use layout::{
+    Axes, BAR_FILL, FigureAxes, Fonts, Layout, Panel, PanelBox, Rect, figure_axes, layout,
+};
 
 use plotters::prelude::*;
 use std::path::Path;
