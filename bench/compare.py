@@ -46,6 +46,13 @@ def timed(cmd, env=None):
     return wall, rss, p.stderr
 
 
+def fresh(path):
+    """Removes a previous output: gar fsyncs only when it replaces a file, sox never does."""
+    if os.path.exists(path):
+        os.remove(path)
+    return path
+
+
 def stage(stderr, name):
     m = re.search(rf"gar: {name}\s+([0-9.]+) ms", stderr)
     return float(m.group(1)) / 1000 if m else float("nan")
@@ -72,9 +79,20 @@ def main():
     out = os.path.join(a.work, "out.wav")
     env = dict(os.environ, GAR_PROFILE="1")
 
+    # Issue 2: the original's times for the 60 s file, end to end.
+    original = {"self-remix": 35.0, "onset-harvest": 52.0, "motif-extract": 132.0, "shimmer": 194.0}
+    print("## 60 s corpus file vs the original Praat script (its times from the issue)")
+    print("| preset | original s | gar median ms | speed-up |")
+    print("|---|---|---|---|")
+    for p, orig in original.items():
+        ts = [timed([gar, "render", CORPUS, "-o", fresh(out), "--preset", p, "--seed", "1", "--quiet"])[0]
+              for _ in range(max(a.runs, 7))]
+        med = statistics.median(ts)
+        print(f"| {p} | {orig:.0f} | {med*1000:.0f} | {orig/med:.0f}x |")
+    print()
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"# {time.strftime('%Y-%m-%d')}  {os.cpu_count()} cores, {cpu}, {platform.platform()}")
-    print(f"# runs per cell: {a.runs} (median); sox: `sox IN OUT`; gar: `gar render IN -o OUT --preset P --seed 1 --force --quiet`")
+    print(f"# runs per cell: {a.runs} (median); sox: `sox IN OUT`; gar: `gar render IN -o OUT --preset P --seed 1 --quiet` (24-bit output; OUT removed before every run of either)")
     results = {}
     inputs = [("10 min", in10)] + ([] if a.skip_60 else [("60 min", in60)])
     for label, path in inputs:
@@ -82,8 +100,8 @@ def main():
         sox_t, cells = [], {p: ([], []) for p in PRESETS}
         for r in range(a.runs):
             for p in PRESETS:  # alternate: sox, preset, sox, preset ...
-                sox_t.append(timed(["sox", path, out])[0])
-                w, rss, _ = timed([gar, "render", path, "-o", out, "--preset", p, "--seed", "1", "--force", "--quiet"])
+                sox_t.append(timed(["sox", path, fresh(out)])[0])
+                w, rss, _ = timed([gar, "render", path, "-o", fresh(out), "--preset", p, "--seed", "1", "--quiet"])
                 cells[p][0].append(w)
                 cells[p][1].append(rss)
         sox_med = statistics.median(sox_t)
@@ -106,13 +124,16 @@ def main():
     for p in ["self-remix", "shimmer", "cloud"]:
         mono, st, r1, r2 = [], [], [], []
         for _ in range(a.runs):
-            base = [gar, "render", None, "-o", out, "--preset", p, "--seed", "1", "--force", "--quiet"]
+            base = [gar, "render", None, "-o", out, "--preset", p, "--seed", "1", "--quiet"]
             base[2] = in10
+            fresh(out)
             mono.append(timed(base)[0])
             base[2] = st10
+            fresh(out)
             w, _, err = timed(base, env)
             st.append(w)
             r2.append(stage(err, "render"))
+            fresh(out)
             _, _, err1 = timed(base, dict(env, RAYON_NUM_THREADS="1"))
             r1.append(stage(err1, "render"))
         m, s_, a1, a2 = (statistics.median(v) for v in (mono, st, r1, r2))
