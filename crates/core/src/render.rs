@@ -19,6 +19,17 @@ use rayon::prelude::*;
 const BLOCK: usize = 1 << 15;
 /// Grains shorter than this (seconds) are not windowed (SPEC.md section 7.3).
 const MIN_WINDOW_S: f64 = 0.0005;
+/// Most window samples kept in tables (32 MB).
+const WINDOW_TABLE_FLOATS: usize = 8 << 20;
+
+/// The Hann window of `w.len()`, or a flat one below the minimum length.
+fn window_into(w: &mut [f32], min_len: usize) {
+    if w.len() < min_len {
+        w.fill(1.0);
+    } else {
+        fill_hann(w);
+    }
+}
 
 /// Where one planned grain lands in the output buffer.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -80,24 +91,23 @@ struct Scratch {
 struct Renderer<'a> {
     pl: &'a [Placement],
     max_len: usize,
-    base_window: &'a [f32],
+    /// Windows by length, ascending.
+    windows: &'a [Vec<f32>],
     varispeed: Option<&'a Varispeed>,
     min_window_len: usize,
 }
 
 impl Renderer<'_> {
-    /// The window of a grain of length `len` (the base table when possible).
+    /// The window of a grain of length `len`: from the tables when there is
+    /// one for that length, else computed into `scratch`.
     fn window<'s>(&'s self, len: usize, scratch: &'s mut Vec<f32>) -> &'s [f32] {
-        if len == self.base_window.len() {
-            self.base_window
-        } else {
-            scratch.resize(len, 0.0);
-            if len < self.min_window_len {
-                scratch.fill(1.0);
-            } else {
-                fill_hann(scratch);
+        match self.windows.binary_search_by_key(&len, |w| w.len()) {
+            Ok(i) => &self.windows[i],
+            Err(_) => {
+                scratch.resize(len, 0.0);
+                window_into(scratch, self.min_window_len);
+                scratch
             }
-            scratch
         }
     }
 
@@ -217,7 +227,7 @@ pub struct Finishing<'a> {
 pub struct RenderJob<'a> {
     pl: Vec<Placement>,
     max_len: usize,
-    base_window: Vec<f32>,
+    windows: Vec<Vec<f32>>,
     varispeed: Option<Varispeed>,
     min_window_len: usize,
     env_floor: f32,
@@ -242,13 +252,25 @@ impl<'a> RenderJob<'a> {
     ) -> RenderJob<'a> {
         let (pl, buf_len) = placements(plan, analysis, s);
         let max_len = pl.iter().map(|p| p.len).max().unwrap_or(0);
-        let mut base_window = vec![0f32; analysis.grain_len];
         let min_window_len = (MIN_WINDOW_S * s.sample_rate as f64).ceil() as usize;
-        if analysis.grain_len < min_window_len {
-            base_window.fill(1.0);
-        } else {
-            fill_hann(&mut base_window);
+        // One window table per distinct grain length (varispeed makes a few
+        // dozen for small jitter), unless they would take more than 32 MB: then
+        // only the unshifted length is tabled and the rest computed per grain.
+        let mut lens: Vec<usize> = pl.iter().map(|p| p.len).collect();
+        lens.push(analysis.grain_len);
+        lens.sort_unstable();
+        lens.dedup();
+        if lens.iter().sum::<usize>() > WINDOW_TABLE_FLOATS {
+            lens = vec![analysis.grain_len];
         }
+        let windows: Vec<Vec<f32>> = lens
+            .par_iter()
+            .map(|&l| {
+                let mut w = vec![0f32; l];
+                window_into(&mut w, min_window_len);
+                w
+            })
+            .collect();
         let varispeed = if pl.iter().any(|p| p.ratio != 1.0) {
             Some(Varispeed::new(pl.iter().map(|p| p.ratio)))
         } else {
@@ -257,7 +279,7 @@ impl<'a> RenderJob<'a> {
         let mut r = RenderJob {
             pl,
             max_len,
-            base_window,
+            windows,
             varispeed,
             min_window_len,
             env_floor: 0.0,
@@ -289,7 +311,7 @@ impl<'a> RenderJob<'a> {
         Renderer {
             pl: &self.pl,
             max_len: self.max_len,
-            base_window: &self.base_window,
+            windows: &self.windows,
             varispeed: self.varispeed.as_ref(),
             min_window_len: self.min_window_len,
         }
