@@ -84,7 +84,6 @@ fn touching(pl: &[Placement], max_len: usize, a: usize, b: usize) -> std::ops::R
 struct Scratch {
     env: Vec<f32>,
     window: Vec<f32>,
-    grain: Vec<f32>,
     pad: Vec<f32>,
 }
 
@@ -162,21 +161,17 @@ impl Renderer<'_> {
             for (e, w) in sc.env[o0..o0 + w.len()].iter_mut().zip(w) {
                 *e += w;
             }
-            for (out, src) in outs.iter_mut().zip(srcs) {
-                let dst = &mut out[o0..o0 + w.len()];
-                if p.ratio == 1.0 {
+            if p.ratio == 1.0 {
+                for (out, src) in outs.iter_mut().zip(srcs) {
+                    let dst = &mut out[o0..o0 + w.len()];
                     let seg = &src[p.src + k0..p.src + k1];
                     for ((d, x), w) in dst.iter_mut().zip(seg).zip(w) {
                         *d += x * gain * w;
                     }
-                } else {
-                    sc.grain.resize(k1 - k0, 0.0);
-                    let vs = self.varispeed.expect("varispeed tables");
-                    vs.read(src, p.src, p.ratio, k0, &mut sc.grain, &mut sc.pad);
-                    for ((d, x), w) in dst.iter_mut().zip(&sc.grain).zip(w) {
-                        *d += x * gain * w;
-                    }
                 }
+            } else {
+                let vs = self.varispeed.expect("varispeed tables");
+                vs.read_add(srcs, p.src, p.ratio, k0, w, gain, outs, o0, &mut sc.pad);
             }
         }
         for out in outs.iter_mut() {

@@ -167,35 +167,81 @@ impl Varispeed {
         out: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
-        let t = self.tables[bucket_of(ratio)]
-            .as_ref()
-            .expect("Varispeed built for this ratio");
-        let taps = t.taps;
+        let t = self.table(ratio);
         for (i, o) in out.iter_mut().enumerate() {
-            let pos = start as f64 + ((k0 + i) as f64 + 0.5) * ratio - 0.5;
-            // Position to the nearest 1/PHASES sample, split into the integer
-            // sample and the phase (no floor/round calls in the hot loop).
-            let q = ((pos + POS_OFFSET as f64) * PHASES as f64 + 0.5) as i64;
-            let ph = (q as usize) % PHASES;
-            let fl = q / PHASES as i64 - POS_OFFSET;
-            let row = &t.coef[ph * taps..(ph + 1) * taps];
-            let first = fl - t.left as i64;
-            let seg: &[f32] = if first >= 0 && (first as usize + taps) <= src.len() {
-                &src[first as usize..first as usize + taps]
-            } else {
-                scratch.clear();
-                scratch.extend((0..taps as i64).map(|j| {
-                    let n = first + j;
-                    if n >= 0 && (n as usize) < src.len() {
-                        src[n as usize]
-                    } else {
-                        0.0
-                    }
-                }));
-                scratch
-            };
-            *o = dot(seg, row);
+            let (row, first) = t.row(start, ratio, k0 + i);
+            *o = dot(segment(src, first, t.taps, scratch), row);
         }
+    }
+
+    /// Reads the grain from every channel of `srcs` at once (the filter row is
+    /// found once per output sample) and adds it, times `gain * w[i]`, to
+    /// `outs[c][o0 + i]`: the same arithmetic as [`read`](Self::read) followed
+    /// by the multiply-add.
+    #[allow(clippy::too_many_arguments)]
+    pub fn read_add(
+        &self,
+        srcs: &[&[f32]],
+        start: usize,
+        ratio: f64,
+        k0: usize,
+        w: &[f32],
+        gain: f32,
+        outs: &mut [&mut [f32]],
+        o0: usize,
+        scratch: &mut Vec<f32>,
+    ) {
+        let t = self.table(ratio);
+        for (i, &wi) in w.iter().enumerate() {
+            let (row, first) = t.row(start, ratio, k0 + i);
+            for (src, out) in srcs.iter().zip(outs.iter_mut()) {
+                let x = dot(segment(src, first, t.taps, scratch), row);
+                out[o0 + i] += x * gain * wi;
+            }
+        }
+    }
+
+    fn table(&self, ratio: f64) -> &Table {
+        self.tables[bucket_of(ratio)]
+            .as_ref()
+            .expect("Varispeed built for this ratio")
+    }
+}
+
+impl Table {
+    /// The filter row and the first source sample for output sample `k`,
+    /// centred on input position `start + (k + 0.5) * ratio - 0.5`.
+    #[inline(always)]
+    fn row(&self, start: usize, ratio: f64, k: usize) -> (&[f32], i64) {
+        let pos = start as f64 + (k as f64 + 0.5) * ratio - 0.5;
+        // Position to the nearest 1/PHASES sample, split into the integer
+        // sample and the phase (no floor/round calls in the hot loop).
+        let q = ((pos + POS_OFFSET as f64) * PHASES as f64 + 0.5) as i64;
+        let ph = (q as usize) % PHASES;
+        let fl = q / PHASES as i64 - POS_OFFSET;
+        (
+            &self.coef[ph * self.taps..(ph + 1) * self.taps],
+            fl - self.left as i64,
+        )
+    }
+}
+
+/// `taps` source samples from `first` on; zeros outside `src` (through `scratch`).
+#[inline(always)]
+fn segment<'a>(src: &'a [f32], first: i64, taps: usize, scratch: &'a mut Vec<f32>) -> &'a [f32] {
+    if first >= 0 && (first as usize + taps) <= src.len() {
+        &src[first as usize..first as usize + taps]
+    } else {
+        scratch.clear();
+        scratch.extend((0..taps as i64).map(|j| {
+            let n = first + j;
+            if n >= 0 && (n as usize) < src.len() {
+                src[n as usize]
+            } else {
+                0.0
+            }
+        }));
+        scratch
     }
 }
 
