@@ -117,6 +117,15 @@ pub fn check_target(
             target.display()
         )));
     }
+    // A device (/dev/null), FIFO or socket: the final rename would replace it by a file.
+    if target.exists() && !target.is_file() {
+        return Err(Failure::Run(anyhow!(
+            "the {what} {} exists and is not a regular file (a device, FIFO or socket); gar \
+             writes files by renaming a finished temporary file into place, which would \
+             replace it: choose a file path",
+            target.display()
+        )));
+    }
     if !force && target.exists() {
         return Err(Failure::Run(anyhow!(
             "the {what} {} already exists; pass --force to replace it",
@@ -158,11 +167,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()
     let res = (|| -> anyhow::Result<()> {
         tmp.write_all(bytes)?;
         tmp.as_file().sync_all()?;
-        if force {
-            tmp.persist(path).map_err(|e| e.error)?;
-        } else {
-            tmp.persist_noclobber(path).map_err(|e| e.error)?;
-        }
+        safety::commit(Some(&tmp_path), || {
+            if force {
+                tmp.persist(path).map(drop).map_err(|e| e.error)
+            } else {
+                tmp.persist_noclobber(path).map(drop).map_err(|e| e.error)
+            }
+        })?;
         Ok(())
     })();
     safety::forget_temp(&tmp_path);
@@ -178,10 +189,15 @@ pub fn write_wav(
     force: bool,
 ) -> anyhow::Result<()> {
     let slices: Vec<&[f32]> = chs.iter().map(|c| c.as_slice()).collect();
+    let frames = slices.first().map_or(0, |c| c.len());
     let mut tmp_seen: Option<PathBuf> = None;
-    let res = gar_io::write_wav_atomic(path, sr, &slices, bits, force, |t| {
+    let res = gar_io::WavFileWriter::create(path, sr, slices.len(), frames, bits, force, |t| {
         safety::register_temp(t);
         tmp_seen = Some(t.to_path_buf());
+    })
+    .and_then(|mut w| {
+        w.write(&slices)?;
+        safety::commit(tmp_seen.as_deref(), || w.finish())
     });
     if let Some(t) = tmp_seen {
         safety::forget_temp(&t);
@@ -189,13 +205,9 @@ pub fn write_wav(
     res.map_err(|e| anyhow!(e))
 }
 
-pub fn decode(input: &Path) -> Result<Decoded, Failure> {
-    let d = gar_io::decode_file(input).map_err(|e| Failure::Run(anyhow!(e)))?;
-    Ok(d)
-}
-
-/// Decoder findings that the user should read (truncation, replaced samples).
-pub fn decode_warnings(d: &Decoded) -> Vec<String> {
+/// Decoder findings that the user should read (truncation, replaced samples), each
+/// naming the input.
+pub fn decode_warnings(input: &Path, d: &Decoded) -> Vec<String> {
     let mut w = d.warnings.clone();
     if d.nonfinite_replaced > 0 {
         w.push(format!(
@@ -203,7 +215,9 @@ pub fn decode_warnings(d: &Decoded) -> Vec<String> {
             d.nonfinite_replaced
         ));
     }
-    w
+    w.into_iter()
+        .map(|m| format!("{}: {m}", input.display()))
+        .collect()
 }
 
 pub fn input_info(path: &Path, d: &Decoded) -> InputInfo {
@@ -214,13 +228,6 @@ pub fn input_info(path: &Path, d: &Decoded) -> InputInfo {
         frames: d.frames,
         duration_s: d.frames as f64 / d.sample_rate.max(1) as f64,
     }
-}
-
-/// Largest output (bytes of f32) rendered in memory for an input of `in_bytes`:
-/// peak memory then stays within 2.5x the decoded input plus 64 MB, and below
-/// 2 GB of output. Longer outputs are streamed.
-fn in_memory_limit(in_bytes: u64) -> u64 {
-    (in_bytes + in_bytes / 2 + (64 << 20)).min(2 << 30)
 }
 
 pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
@@ -263,12 +270,18 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
         *t = std::time::Instant::now();
     };
     let mut t = t0;
-    let dec = decode(&a.input)?;
+    let wants = safety::Wants {
+        output: Some((&output, bits)),
+        json: a.report.is_some(),
+        csv: a.exports.csv.is_some(),
+        plot: a.exports.plot.as_ref().map(|_| plot_size),
+    };
+    let dec = safety::load(&a.input, &params, preset, &wants)?;
     stage("decode", &mut t);
     let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
     let mut prepared = gar_core::prepare(&chans, dec.sample_rate, &params, preset, seed)
         .map_err(|e| param_failure(e, &a.input))?;
-    let mut warnings = decode_warnings(&dec);
+    let mut warnings = decode_warnings(&a.input, &dec);
     warnings.append(&mut prepared.warnings);
     prepared.warnings = warnings;
     stage("prepare", &mut t);
@@ -280,13 +293,10 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
     };
     let out_bytes = out_len as u64 * out_channels as u64 * 4;
     let in_bytes = dec.frames as u64 * chans.len() as u64 * 4;
-    // GAR_STREAM=1 forces the streaming path (tests compare both paths).
-    let force_stream = std::env::var_os("GAR_STREAM").is_some_and(|v| v == "1");
     let wants_picture = a.exports.plot.is_some();
     let mut kept: Option<Vec<Vec<f32>>> = None;
-    if (out_bytes <= in_memory_limit(in_bytes) || (wants_picture && out_bytes <= 2 << 30))
-        && !force_stream
-    {
+    // GAR_STREAM=1 forces the streaming path (tests compare both paths).
+    if safety::renders_in_memory(out_bytes, in_bytes, wants_picture) {
         // Render into memory (one pass), then encode.
         let out = gar_core::render_prepared(&prepared, &chans);
         stage("render", &mut t);
@@ -305,8 +315,13 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
                 tmp_seen = Some(p.to_path_buf());
             })
             .map_err(|e| anyhow!(e))?;
-        let res = gar_core::render_prepared_streaming(&prepared, &chans, |b| w.write(b))
-            .and_then(|()| w.finish());
+        let res = match gar_core::render_prepared_streaming(&prepared, &chans, |b| w.write(b)) {
+            Ok(()) => safety::commit(tmp_seen.as_deref(), || w.finish()),
+            Err(e) => {
+                drop(w); // removes the temporary file before it is forgotten
+                Err(e)
+            }
+        };
         if let Some(p) = tmp_seen {
             safety::forget_temp(&p);
         }
@@ -516,11 +531,17 @@ pub fn analyze_command(a: &AnalyzeArgs) -> Result<(), Failure> {
         check_target(j, Some(&a.input), a.force, "JSON report")?;
     }
     let plot_size = check_exports(&a.exports, &a.input, a.force)?;
-    let dec = decode(&a.input)?;
+    let wants = safety::Wants {
+        output: None,
+        json: a.json.is_some(),
+        csv: a.exports.csv.is_some(),
+        plot: a.exports.plot.as_ref().map(|_| plot_size),
+    };
+    let dec = safety::load(&a.input, &params, preset, &wants)?;
     let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
     let mut prepared = gar_core::prepare(&chans, dec.sample_rate, &params, preset, seed)
         .map_err(|e| param_failure(e, &a.input))?;
-    let mut warnings = decode_warnings(&dec);
+    let mut warnings = decode_warnings(&a.input, &dec);
     warnings.append(&mut prepared.warnings);
     prepared.warnings = warnings;
     let report = Report::new(&prepared, input_info(&a.input, &dec), None);

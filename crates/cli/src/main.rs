@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         }
     };
     safety::install_signal_handler();
-    let result = match cli.command {
+    let result = safety::guard(|| match cli.command {
         Command::Render(a) => engine::render_command(&a),
         Command::Analyze(a) => engine::analyze_command(&a),
         Command::Presets { json } => {
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
             quiet,
             plot,
         } => demo::demo_command(&out, force, quiet, plot),
-    };
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(m)) => {

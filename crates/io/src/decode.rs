@@ -21,7 +21,9 @@ use symphonia::core::formats::well_known::{
     FORMAT_ID_WAVE,
 };
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::io::{
+    MediaSource, MediaSourceStream, MediaSourceStreamOptions, ReadOnlySource,
+};
 use symphonia::core::meta::MetadataOptions;
 
 use crate::error::DecodeError;
@@ -32,7 +34,9 @@ use crate::sniff::{self, Magic, Sniffed};
 pub struct Decoded {
     /// Sample rate in Hz (> 0).
     pub sample_rate: u32,
-    /// Planar samples: one `Vec` per channel, all of length `frames`.
+    /// Planar samples: one `Vec` per channel, all of length `frames`. Always finite, at most
+    /// [`MAX_SAMPLE_MAGNITUDE`] in magnitude, and silent rather than all subnormal (see
+    /// `nonfinite_replaced` and `warnings`).
     pub channels: Vec<Vec<f32>>,
     /// Number of frames (samples per channel).
     pub frames: usize,
@@ -55,8 +59,57 @@ const MAX_EMPTY_PACKETS: u32 = 64;
 /// The media source read buffer. Must be a power of two > 32 KiB.
 const STREAM_BUFFER_LEN: usize = 256 * 1024;
 
-/// Decode an audio file (WAV, AIFF, FLAC, MP3, Ogg Vorbis) into planar `f32`.
-pub fn decode_file(path: &Path) -> Result<Decoded, DecodeError> {
+/// Limits on what decoding may allocate (see [`decode_file_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// The most bytes of decoded 32-bit samples (frames x channels x 4) to hold. A file
+    /// whose header promises more is refused before anything is allocated; a file that
+    /// turns out longer (no or wrong frame count in the header, a pipe) is refused as soon
+    /// as decoding crosses the limit. `u64::MAX`: no limit.
+    pub max_decoded_bytes: u64,
+}
+
+impl Default for DecodeLimits {
+    /// No limit.
+    fn default() -> Self {
+        DecodeLimits {
+            max_decoded_bytes: u64::MAX,
+        }
+    }
+}
+
+/// What a file's header says, read without decoding any audio (see [`probe_file`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamInfo {
+    /// Sample rate in Hz (> 0).
+    pub sample_rate: u32,
+    /// Channel count (> 0).
+    pub channels: usize,
+    /// Frame count the header states, if it states one, capped at what the file's size
+    /// can hold.
+    pub frames: Option<u64>,
+    /// True if `frames` is exact (WAV, AIFF, FLAC, and the file is long enough for it);
+    /// false if it is an estimate (MP3, Ogg), capped, or missing.
+    pub frames_exact: bool,
+    /// Human description of the format, as in [`Decoded::format`].
+    pub format: String,
+}
+
+/// An input opened for decoding.
+struct Opened {
+    source: Box<dyn MediaSource>,
+    /// Byte length, if known (0 for a pipe).
+    len: u64,
+    /// The first bytes (at most `sniff::SNIFF_LEN`).
+    head: Vec<u8>,
+}
+
+/// Opens `path` with precise errors. A pipe or device (no length, no seeking: e.g.
+/// `/dev/stdin`) is read as a stream: its first bytes are sniffed, then handed to the
+/// decoder in front of the rest, so nothing is buffered beyond the decoded samples
+/// (which [`DecodeLimits`] bounds). `Ok(None)` when `regular_only` and the path is not
+/// a regular file.
+fn open_input(path: &Path, regular_only: bool) -> Result<Option<Opened>, DecodeError> {
     let open_err = |e: io::Error| match e.kind() {
         io::ErrorKind::NotFound => DecodeError::NotFound {
             path: path.to_path_buf(),
@@ -72,36 +125,45 @@ pub fn decode_file(path: &Path) -> Result<Decoded, DecodeError> {
             source: e,
         },
     };
+    let empty = || DecodeError::Empty {
+        path: path.to_path_buf(),
+    };
     let meta = std::fs::metadata(path).map_err(open_err)?;
     if meta.is_dir() {
         return Err(DecodeError::IsDirectory {
             path: path.to_path_buf(),
         });
     }
+    if regular_only && !meta.is_file() {
+        return Ok(None);
+    }
     let mut file = File::open(path).map_err(open_err)?;
     // Re-check on the open handle (the path may have been replaced in between).
     let meta = file.metadata().map_err(open_err)?;
     if !meta.is_file() {
-        // A pipe or device (e.g. /dev/stdin): no length, no seeking. Read it all into memory.
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(open_err)?;
-        if bytes.is_empty() {
-            return Err(DecodeError::Empty {
-                path: path.to_path_buf(),
-            });
+        if regular_only {
+            return Ok(None);
         }
-        let len = bytes.len() as u64;
-        let head = bytes[..sniff::SNIFF_LEN.min(bytes.len())].to_vec();
-        let ext = path.extension().and_then(|e| e.to_str());
-        return decode_source(Box::new(io::Cursor::new(bytes)), path, ext, len, &head);
+        // A pipe or device: read the head, then stream the head followed by the rest.
+        let mut head = Vec::new();
+        (&mut file)
+            .take(sniff::SNIFF_LEN as u64)
+            .read_to_end(&mut head)
+            .map_err(open_err)?;
+        if head.is_empty() {
+            return Err(empty());
+        }
+        let rest = io::Cursor::new(head.clone()).chain(file);
+        return Ok(Some(Opened {
+            source: Box::new(ReadOnlySource::new(rest)),
+            len: 0,
+            head,
+        }));
     }
     let len = meta.len();
     if len == 0 {
-        return Err(DecodeError::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(empty());
     }
-
     // Look at the first bytes ourselves, then rewind for symphonia.
     let mut head = Vec::with_capacity(sniff::SNIFF_LEN.min(len as usize));
     (&mut file)
@@ -109,20 +171,74 @@ pub fn decode_file(path: &Path) -> Result<Decoded, DecodeError> {
         .read_to_end(&mut head)
         .map_err(open_err)?;
     if head.is_empty() {
-        return Err(DecodeError::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(empty());
     }
     file.seek(SeekFrom::Start(0)).map_err(open_err)?;
+    Ok(Some(Opened {
+        source: Box::new(file),
+        len,
+        head,
+    }))
+}
 
+/// Decode an audio file (WAV, AIFF, FLAC, MP3, Ogg Vorbis) into planar `f32`, without a
+/// memory limit (see [`decode_file_with`]).
+pub fn decode_file(path: &Path) -> Result<Decoded, DecodeError> {
+    decode_file_with(path, &DecodeLimits::default())
+}
+
+/// Decode an audio file into planar `f32`, refusing audio longer than `limits` allow
+/// ([`DecodeError::TooLong`]). A pipe or device is decoded as a stream.
+pub fn decode_file_with(path: &Path, limits: &DecodeLimits) -> Result<Decoded, DecodeError> {
+    let opened = open_input(path, false)?.ok_or_else(|| DecodeError::Empty {
+        path: path.to_path_buf(),
+    })?;
     let ext = path.extension().and_then(|e| e.to_str());
-    decode_source(Box::new(file), path, ext, len, &head)
+    decode_source(opened, path, ext, limits)
+}
+
+/// Reads a file's header (format, sample rate, channels, frame count) without decoding
+/// any audio: cheap, so that a caller can refuse a file that is too long before spending
+/// time or memory on it. The same checks and errors as [`decode_file`] up to the first
+/// packet. `Ok(None)` for a pipe or device, which cannot be read twice.
+pub fn probe_file(path: &Path) -> Result<Option<StreamInfo>, DecodeError> {
+    let Some(opened) = open_input(path, true)? else {
+        return Ok(None);
+    };
+    let ext = path.extension().and_then(|e| e.to_str());
+    let sniffed = sniff_checks(path, &opened.head)?;
+    let byte_len = opened.len;
+    guard(path, || {
+        let mut reader = open_reader(opened.source, path, ext, sniffed.as_ref())?;
+        let t = track_info(path, reader.as_mut())?;
+        let exact = header_count_is_exact(reader.as_ref());
+        // A header may promise more than the file holds (a truncated file, or a recorder's
+        // placeholder such as 0xFFFFFFFF): report at most what the file can hold.
+        let plausible = plausible_frames(byte_len, t.channels, &t.params);
+        let frames = t.promised.map(|p| p.min(plausible));
+        Ok(Some(StreamInfo {
+            sample_rate: t.sample_rate,
+            channels: t.channels,
+            frames,
+            frames_exact: exact && t.promised.is_some_and(|p| p <= plausible),
+            format: describe(reader.as_ref(), &t.params, sniffed.as_ref()),
+        }))
+    })
 }
 
 /// Decode from memory (used by fuzzing and tests). `ext_hint` is a file extension such as
 /// `Some("wav")`; it only helps format detection. Errors name the buffer `<memory buffer, .wav>`
 /// (or `<memory buffer>` without a hint) where a file path would be.
 pub fn decode_bytes(bytes: Vec<u8>, ext_hint: Option<&str>) -> Result<Decoded, DecodeError> {
+    decode_bytes_with(bytes, ext_hint, &DecodeLimits::default())
+}
+
+/// [`decode_bytes`] with [`DecodeLimits`].
+pub fn decode_bytes_with(
+    bytes: Vec<u8>,
+    ext_hint: Option<&str>,
+    limits: &DecodeLimits,
+) -> Result<Decoded, DecodeError> {
     let label = PathBuf::from(match ext_hint {
         Some(ext) => format!("<memory buffer, .{ext}>"),
         None => "<memory buffer>".to_string(),
@@ -135,22 +251,16 @@ pub fn decode_bytes(bytes: Vec<u8>, ext_hint: Option<&str>) -> Result<Decoded, D
         .get(..sniff::SNIFF_LEN.min(bytes.len()))
         .unwrap_or_default()
         .to_vec();
-    decode_source(
-        Box::new(io::Cursor::new(bytes)),
-        &label,
-        ext_hint,
+    let opened = Opened {
+        source: Box::new(io::Cursor::new(bytes)),
         len,
-        &head,
-    )
+        head,
+    };
+    decode_source(opened, &label, ext_hint, limits)
 }
 
-fn decode_source(
-    source: Box<dyn MediaSource>,
-    path: &Path,
-    ext: Option<&str>,
-    byte_len: u64,
-    head: &[u8],
-) -> Result<Decoded, DecodeError> {
+/// Header checks symphonia does not make (or makes with a vague message, or a panic).
+fn sniff_checks(path: &Path, head: &[u8]) -> Result<Option<Sniffed>, DecodeError> {
     let sniffed = sniff::sniff(head);
     if let Some(s) = &sniffed {
         if s.channels() == Some(0) {
@@ -170,17 +280,19 @@ fn decode_source(
             });
         }
     }
+    Ok(sniffed)
+}
 
-    // Symphonia 0.6.1 can panic on malformed input: e.g. `attempt to multiply with overflow` in
-    // symphonia-format-riff (common.rs, `FormatPcm::make_packet_info`) for a WAV/AIFF header with
-    // a huge channel count, in builds with overflow checks. A panic must never escape to the
-    // caller, so the whole symphonia part runs under `catch_unwind` and a panic becomes a
-    // `DecodeError::Decode`. Nothing is shared across the boundary except the source, which is
-    // dropped either way, so `AssertUnwindSafe` is sound here.
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        decode_symphonia(source, path, ext, byte_len, sniffed.as_ref())
-    }));
-    match run {
+/// Runs the symphonia part of a decode or probe, turning a panic into an error.
+///
+/// Symphonia 0.6.1 can panic on malformed input: e.g. `attempt to multiply with overflow` in
+/// symphonia-format-riff (common.rs, `FormatPcm::make_packet_info`) for a WAV/AIFF header with
+/// a huge channel count, in builds with overflow checks. A panic must never escape to the
+/// caller, so the whole symphonia part runs under `catch_unwind` and a panic becomes a
+/// `DecodeError::Decode`. Nothing is shared across the boundary except the source, which is
+/// dropped either way, so `AssertUnwindSafe` is sound here.
+fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(result) => result,
         Err(payload) => {
             let msg = payload
@@ -199,13 +311,31 @@ fn decode_source(
     }
 }
 
-fn decode_symphonia(
+fn decode_source(
+    opened: Opened,
+    path: &Path,
+    ext: Option<&str>,
+    limits: &DecodeLimits,
+) -> Result<Decoded, DecodeError> {
+    let sniffed = sniff_checks(path, &opened.head)?;
+    guard(path, || {
+        decode_symphonia(
+            opened.source,
+            path,
+            ext,
+            opened.len,
+            sniffed.as_ref(),
+            limits,
+        )
+    })
+}
+
+fn open_reader(
     source: Box<dyn MediaSource>,
     path: &Path,
     ext: Option<&str>,
-    byte_len: u64,
     sniffed: Option<&Sniffed>,
-) -> Result<Decoded, DecodeError> {
+) -> Result<Box<dyn FormatReader>, DecodeError> {
     let mss = MediaSourceStream::new(
         source,
         MediaSourceStreamOptions {
@@ -216,19 +346,26 @@ fn decode_symphonia(
     if let Some(ext) = ext {
         hint.with_extension(&ext.to_ascii_lowercase());
     }
+    symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| probe_error(path, e, sniffed))
+}
 
-    let probed = symphonia::default::get_probe().probe(
-        &hint,
-        mss,
-        FormatOptions::default(),
-        MetadataOptions::default(),
-    );
-    let mut reader = match probed {
-        Ok(r) => r,
-        Err(e) => return Err(probe_error(path, e, sniffed)),
-    };
-
-    Decoder::new(path, reader.as_mut(), byte_len, sniffed)?.run()
+fn decode_symphonia(
+    source: Box<dyn MediaSource>,
+    path: &Path,
+    ext: Option<&str>,
+    byte_len: u64,
+    sniffed: Option<&Sniffed>,
+    limits: &DecodeLimits,
+) -> Result<Decoded, DecodeError> {
+    let mut reader = open_reader(source, path, ext, sniffed)?;
+    Decoder::new(path, reader.as_mut(), byte_len, sniffed, limits)?.run()
 }
 
 /// Map a probe failure to the right variant: unknown magic means "unsupported format", a known
@@ -360,6 +497,33 @@ fn header_count_is_exact(reader: &dyn FormatReader) -> bool {
     fmt == FORMAT_ID_WAVE || fmt == FORMAT_ID_AIFF || fmt == FORMAT_ID_FLAC
 }
 
+/// The most frames a file of `byte_len` bytes can plausibly hold (`u64::MAX` when the
+/// length is unknown): exactly its size over the frame size for integer/float PCM, and
+/// 16 samples per byte otherwise (far beyond what real compressed audio reaches).
+fn plausible_frames(byte_len: u64, channels: usize, params: &AudioCodecParameters) -> u64 {
+    if byte_len == 0 {
+        return u64::MAX;
+    }
+    let ch = channels.max(1) as u64;
+    let pcm_bits = match params.codec {
+        CODEC_ID_PCM_U8 | CODEC_ID_PCM_S8 | CODEC_ID_PCM_ALAW | CODEC_ID_PCM_MULAW => Some(8),
+        CODEC_ID_PCM_S16LE | CODEC_ID_PCM_S16BE | CODEC_ID_PCM_U16LE | CODEC_ID_PCM_U16BE => {
+            Some(16)
+        }
+        CODEC_ID_PCM_S24LE | CODEC_ID_PCM_S24BE | CODEC_ID_PCM_U24LE | CODEC_ID_PCM_U24BE => {
+            Some(24)
+        }
+        CODEC_ID_PCM_S32LE | CODEC_ID_PCM_S32BE | CODEC_ID_PCM_U32LE | CODEC_ID_PCM_U32BE
+        | CODEC_ID_PCM_F32LE | CODEC_ID_PCM_F32BE => Some(32),
+        CODEC_ID_PCM_F64LE | CODEC_ID_PCM_F64BE => Some(64),
+        _ => None,
+    };
+    match pcm_bits {
+        Some(bits) => byte_len.saturating_mul(8) / (bits * ch) + 1,
+        None => byte_len.saturating_mul(16) / ch + 1,
+    }
+}
+
 struct Decoder<'a> {
     path: &'a Path,
     reader: &'a mut dyn FormatReader,
@@ -367,10 +531,59 @@ struct Decoder<'a> {
     params: AudioCodecParameters,
     promised: Option<u64>,
     sample_rate: u32,
+    /// The most frames [`DecodeLimits`] allow for this channel count.
+    max_frames: u64,
+    max_bytes: u64,
     out: Vec<Vec<f32>>,
     format: String,
-    nonfinite: u64,
+    floats: FloatStats,
     warnings: Vec<String>,
+}
+
+/// The audio track's parameters, checked.
+struct TrackInfo {
+    id: u32,
+    params: AudioCodecParameters,
+    promised: Option<u64>,
+    channels: usize,
+    sample_rate: u32,
+}
+
+fn track_info(path: &Path, reader: &mut dyn FormatReader) -> Result<TrackInfo, DecodeError> {
+    let no_track = || DecodeError::NoAudioTrack {
+        path: path.to_path_buf(),
+    };
+    let track = reader
+        .default_track(TrackType::Audio)
+        .or_else(|| reader.first_track(TrackType::Audio))
+        .ok_or_else(no_track)?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(no_track)?
+        .clone();
+    let channels = params.channels.as_ref().map_or(0, |c| c.count());
+    if channels == 0 {
+        return Err(DecodeError::ZeroChannels {
+            path: path.to_path_buf(),
+        });
+    }
+    let sample_rate = match params.sample_rate {
+        Some(r) if r > 0 => r,
+        _ => {
+            return Err(DecodeError::ZeroSampleRate {
+                path: path.to_path_buf(),
+            });
+        }
+    };
+    Ok(TrackInfo {
+        id: track.id,
+        promised: track.num_frames,
+        params,
+        channels,
+        sample_rate,
+    })
 }
 
 impl<'a> Decoder<'a> {
@@ -379,37 +592,36 @@ impl<'a> Decoder<'a> {
         reader: &'a mut dyn FormatReader,
         byte_len: u64,
         sniffed: Option<&Sniffed>,
+        limits: &DecodeLimits,
     ) -> Result<Self, DecodeError> {
-        let no_track = || DecodeError::NoAudioTrack {
-            path: path.to_path_buf(),
-        };
-        let track = reader
-            .default_track(TrackType::Audio)
-            .or_else(|| reader.first_track(TrackType::Audio))
-            .ok_or_else(no_track)?;
-        let params = track
-            .codec_params
-            .as_ref()
-            .and_then(|p| p.audio())
-            .ok_or_else(no_track)?
-            .clone();
-        let track_id = track.id;
-        let promised = track.num_frames;
-
-        let channels = params.channels.as_ref().map_or(0, |c| c.count());
-        if channels == 0 {
-            return Err(DecodeError::ZeroChannels {
+        let TrackInfo {
+            id: track_id,
+            params,
+            promised,
+            channels,
+            sample_rate,
+        } = track_info(path, reader)?;
+        let max_frames = limits.max_decoded_bytes / (channels as u64 * 4);
+        // Refuse up front only a claim the file can back: a damaged header on a small file
+        // (e.g. a data length of 0xFFFFFFFF) is decoded as far as it goes and reported as
+        // truncated instead.
+        // A pipe (unknown length) is never refused from its header: streamed WAVs carry a
+        // placeholder length (0xFFFFFFFF); decoding stops at the limit instead.
+        if let Some(p) = promised
+            && byte_len > 0
+            && header_count_is_exact(reader)
+            && p.min(plausible_frames(byte_len, channels, &params)) > max_frames
+        {
+            return Err(DecodeError::TooLong {
                 path: path.to_path_buf(),
+                frames: p,
+                channels,
+                sample_rate,
+                bytes: p.saturating_mul(channels as u64 * 4),
+                max: limits.max_decoded_bytes,
+                from_header: true,
             });
         }
-        let sample_rate = match params.sample_rate {
-            Some(r) if r > 0 => r,
-            _ => {
-                return Err(DecodeError::ZeroSampleRate {
-                    path: path.to_path_buf(),
-                });
-            }
-        };
 
         // Reserve from the header's frame count, but never trust it beyond what the input could
         // plausibly hold: even extreme compression (constant FLAC blocks) stays far below 64
@@ -426,7 +638,9 @@ impl<'a> Decoder<'a> {
         } else {
             guess.saturating_add(guess / 32)
         };
-        let reserve_frames = guess.min(plausible_samples / channels as u64);
+        let reserve_frames = guess
+            .min(plausible_samples / channels as u64)
+            .min(max_frames);
         let reserve = usize::try_from(reserve_frames).unwrap_or(usize::MAX);
         let mut out: Vec<Vec<f32>> = Vec::new();
         for _ in 0..channels {
@@ -449,9 +663,11 @@ impl<'a> Decoder<'a> {
             params,
             promised,
             sample_rate,
+            max_frames,
+            max_bytes: limits.max_decoded_bytes,
             out,
             format,
-            nonfinite: 0,
+            floats: FloatStats::default(),
             warnings: Vec::new(),
         })
     }
@@ -537,7 +753,20 @@ impl<'a> Decoder<'a> {
                 Ok(buf) => {
                     decoded_packets += 1;
                     let frames_before = self.frames();
-                    if let Err(msg) = append(&mut self.out, &buf, &mut self.nonfinite) {
+                    let after = (frames_before + buf.frames()) as u64;
+                    if after > self.max_frames {
+                        let channels = self.out.len();
+                        return Err(DecodeError::TooLong {
+                            path: self.path.to_path_buf(),
+                            frames: after,
+                            channels,
+                            sample_rate: self.sample_rate,
+                            bytes: after.saturating_mul(channels as u64 * 4),
+                            max: self.max_bytes,
+                            from_header: false,
+                        });
+                    }
+                    if let Err(msg) = append(&mut self.out, &buf, &mut self.floats) {
                         match msg {
                             AppendError::OutOfMemory => {
                                 return Err(DecodeError::OutOfMemory {
@@ -641,6 +870,8 @@ impl<'a> Decoder<'a> {
             ));
         }
 
+        self.floats.finish(&mut self.out, &mut self.warnings);
+
         // Release any over-reservation (e.g. a header that promised more than was there).
         for ch in &mut self.out {
             if ch.capacity() > ch.len() + ch.len() / 64 {
@@ -653,7 +884,7 @@ impl<'a> Decoder<'a> {
             channels: self.out,
             frames,
             format: self.format,
-            nonfinite_replaced: self.nonfinite,
+            nonfinite_replaced: self.floats.nonfinite,
             warnings: self.warnings,
         })
     }
@@ -668,7 +899,7 @@ enum AppendError {
 fn append(
     out: &mut [Vec<f32>],
     buf: &GenericAudioBufferRef<'_>,
-    nonfinite: &mut u64,
+    floats: &mut FloatStats,
 ) -> Result<(), AppendError> {
     let n = buf.frames();
     if n == 0 {
@@ -716,7 +947,7 @@ fn append(
                 let src = b.plane(i).unwrap_or_default();
                 let start = dst.len();
                 dst.extend_from_slice(src);
-                *nonfinite += sanitize(&mut dst[start..]);
+                floats.fix(&mut dst[start..]);
             }
         }
         GenericAudioBufferRef::F64(b) => {
@@ -725,25 +956,84 @@ fn append(
                 let start = dst.len();
                 // A finite f64 beyond the f32 range becomes inf here and is then replaced.
                 dst.extend(src.iter().map(|&x| x as f32));
-                *nonfinite += sanitize(&mut dst[start..]);
+                floats.fix(&mut dst[start..]);
             }
         }
     }
     Ok(())
 }
 
-/// Replace NaN/inf by 0.0; return how many were replaced.
-fn sanitize(s: &mut [f32]) -> u64 {
-    // Fast check first (vectorises); fix up only if needed.
-    if s.iter().all(|x| x.is_finite()) {
-        return 0;
+/// Float samples beyond this magnitude are clamped to it (see `FloatStats`).
+pub const MAX_SAMPLE_MAGNITUDE: f32 = 1e20;
+
+/// Makes decoded float samples safe for the engine, and counts what it changed.
+///
+/// NaN and infinity become 0 (`nonfinite`); finite magnitudes above
+/// [`MAX_SAMPLE_MAGNITUDE`] (400 dB over full scale: not audio, but they overflow `f32`
+/// sums and gains downstream) are clamped to it (`clamped`); and a file whose every sample
+/// is subnormal (peak below 1.2e-38, some 760 dB under full scale: silence by any measure,
+/// but the gain that would normalise it overflows `f32`) becomes exact silence. Subnormal
+/// samples in a file with a normal peak are kept as they are.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FloatStats {
+    pub(crate) nonfinite: u64,
+    pub(crate) clamped: u64,
+    /// Largest magnitude seen in float data, after the fixes.
+    peak: f32,
+    /// Whether any float data was seen.
+    seen: bool,
+}
+
+impl FloatStats {
+    /// Fixes one run of float samples in place.
+    pub(crate) fn fix(&mut self, s: &mut [f32]) {
+        self.seen = true;
+        // Fast path first (vectorises); fix up only if needed.
+        let mut peak = 0f32;
+        let mut ok = true;
+        for &x in s.iter() {
+            let a = x.abs();
+            ok &= a <= MAX_SAMPLE_MAGNITUDE; // false for NaN and infinity too
+            peak = peak.max(a);
+        }
+        if !ok {
+            peak = 0.0;
+            for x in s.iter_mut() {
+                if !x.is_finite() {
+                    *x = 0.0;
+                    self.nonfinite += 1;
+                } else if x.abs() > MAX_SAMPLE_MAGNITUDE {
+                    *x = MAX_SAMPLE_MAGNITUDE.copysign(*x);
+                    self.clamped += 1;
+                }
+                peak = peak.max(x.abs());
+            }
+        }
+        self.peak = self.peak.max(peak);
     }
-    let mut n = 0;
-    for x in s.iter_mut() {
-        if !x.is_finite() {
-            *x = 0.0;
-            n += 1;
+
+    /// Adds the counts and peak of `other` (stats gathered on another thread).
+    #[allow(dead_code)] // for parallel decoders (the fast WAV path)
+    pub(crate) fn merge(&mut self, other: FloatStats) {
+        self.nonfinite += other.nonfinite;
+        self.clamped += other.clamped;
+        self.peak = self.peak.max(other.peak);
+        self.seen |= other.seen;
+    }
+
+    /// After the last run: silences an all-subnormal file and adds the warnings.
+    pub(crate) fn finish(&self, out: &mut [Vec<f32>], warnings: &mut Vec<String>) {
+        if self.seen && self.peak > 0.0 && self.peak < f32::MIN_POSITIVE {
+            for ch in out.iter_mut() {
+                ch.fill(0.0);
+            }
+        }
+        if self.clamped > 0 {
+            warnings.push(format!(
+                "{} float samples had magnitudes above {MAX_SAMPLE_MAGNITUDE:e} (far beyond \
+                 any audio level; full scale is 1.0) and were clamped to it",
+                self.clamped
+            ));
         }
     }
-    n
 }

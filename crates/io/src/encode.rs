@@ -67,9 +67,12 @@ impl FromStr for Bits {
     }
 }
 
+/// The most bytes of sample data a WAV file can hold (just under 4 GiB).
+///
 /// hound's header is 68 bytes for WAVE_FORMAT_EXTENSIBLE (44 for plain PCM); the RIFF size field
 /// holds `data + 60`, so the data chunk may hold at most `u32::MAX - 60` bytes.
-const MAX_DATA_BYTES: u64 = u32::MAX as u64 - 60;
+pub const MAX_WAV_DATA_BYTES: u64 = u32::MAX as u64 - 60;
+const MAX_DATA_BYTES: u64 = MAX_WAV_DATA_BYTES;
 
 /// Samples (interleaved) converted per chunk: bounds the scratch buffer, keeps it in cache.
 const CHUNK_SAMPLES: usize = 1 << 16;
@@ -97,6 +100,19 @@ fn validate(
     }
     validate_shape(label, sample_rate, channels.len(), frames, bits)?;
     Ok(frames)
+}
+
+/// Checks, before any work, that a WAV file can hold `frames` frames of `channels` channels
+/// at `sample_rate` in `bits` (the RIFF size fields limit the data to [`MAX_WAV_DATA_BYTES`]).
+/// `path` only labels the error.
+pub fn check_wav_size(
+    path: &Path,
+    sample_rate: u32,
+    channels: usize,
+    frames: usize,
+    bits: Bits,
+) -> Result<(), EncodeError> {
+    validate_shape(path, sample_rate, channels, frames, bits)
 }
 
 /// Checks a channel count, rate and length that a WAV file can hold.
@@ -493,6 +509,8 @@ impl WavFileWriter {
         let existing = fs::symlink_metadata(path).ok();
         match fs::metadata(path) {
             Ok(m) if m.is_dir() => return Err(EncodeError::OutputIsDirectory { path: owned() }),
+            // A device (`/dev/null`), FIFO or socket: the rename would replace it by a file.
+            Ok(m) if !m.is_file() => return Err(EncodeError::OutputNotRegular { path: owned() }),
             _ => {}
         }
         // A dangling symlink also counts as "exists" for the no-overwrite check.

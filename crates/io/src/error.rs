@@ -110,6 +110,35 @@ pub enum DecodeError {
         channels: usize,
     },
 
+    /// The decoded audio would exceed the caller's memory limit ([`crate::DecodeLimits`]).
+    /// Raised from the header's frame count before anything is allocated when the header
+    /// states it exactly, otherwise as soon as decoding crosses the limit.
+    #[error(
+        "{}: too long to decode: {} ({frames} frames x {channels} channels{}) would take {} \
+         as 32-bit samples, more than the limit of {}",
+        path.display(),
+        crate::error::duration_words(*frames, *sample_rate),
+        if *from_header { " according to the header" } else { " or more" },
+        crate::error::bytes_words(*bytes),
+        crate::error::bytes_words(*max)
+    )]
+    TooLong {
+        /// The input path.
+        path: PathBuf,
+        /// Frames promised by the header, or decoded when the limit was crossed.
+        frames: u64,
+        /// Channel count.
+        channels: usize,
+        /// Sample rate, Hz.
+        sample_rate: u32,
+        /// Bytes of 32-bit samples that `frames` take.
+        bytes: u64,
+        /// The limit.
+        max: u64,
+        /// True when the header's frame count gave the figure (nothing was decoded).
+        from_header: bool,
+    },
+
     /// A fatal error in the container or codec data.
     #[error("{}: decoding failed: {detail}", path.display())]
     Decode {
@@ -134,6 +163,7 @@ impl DecodeError {
             | DecodeError::ZeroChannels { path }
             | DecodeError::ZeroSampleRate { path }
             | DecodeError::OutOfMemory { path, .. }
+            | DecodeError::TooLong { path, .. }
             | DecodeError::Decode { path, .. } => path,
         }
     }
@@ -215,6 +245,19 @@ pub enum EncodeError {
         path: PathBuf,
     },
 
+    /// The output path names something that is not a regular file (a device such as
+    /// `/dev/null`, a FIFO, a socket). Replacing it would destroy it, so it is refused even
+    /// when overwriting is allowed.
+    #[error(
+        "{}: exists and is not a regular file (a device, FIFO or socket); expected a path for \
+         a new or existing regular file",
+        path.display()
+    )]
+    OutputNotRegular {
+        /// The output path.
+        path: PathBuf,
+    },
+
     /// The output path has no file-name component (e.g. ends in `..`).
     #[error("{}: not a usable output file name; expected a path ending in a file name", path.display())]
     InvalidPath {
@@ -246,4 +289,34 @@ pub enum EncodeError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// `1234.5 s` style duration of `frames` at `rate` ("? s" for a zero rate), with hours
+/// for long ones: "10800 s (3.00 h)".
+pub(crate) fn duration_words(frames: u64, rate: u32) -> String {
+    if rate == 0 {
+        return format!("{frames} frames");
+    }
+    let s = frames as f64 / f64::from(rate);
+    if s >= 3600.0 {
+        format!("{s:.0} s ({:.2} h) of audio", s / 3600.0)
+    } else {
+        format!("{s:.1} s of audio")
+    }
+}
+
+/// Human size in binary units: "512 B", "3.9 GiB".
+pub fn bytes_words(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }

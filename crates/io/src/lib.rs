@@ -10,6 +10,12 @@ mod encode;
 mod error;
 mod sniff;
 
-pub use decode::{Decoded, decode_bytes, decode_file};
-pub use encode::{Bits, ParseBitsError, WavFileWriter, encode_wav, same_file, write_wav_atomic};
-pub use error::{DecodeError, EncodeError, SUPPORTED_INPUT_FORMATS};
+pub use decode::{
+    DecodeLimits, Decoded, MAX_SAMPLE_MAGNITUDE, StreamInfo, decode_bytes, decode_bytes_with,
+    decode_file, decode_file_with, probe_file,
+};
+pub use encode::{
+    Bits, MAX_WAV_DATA_BYTES, ParseBitsError, WavFileWriter, check_wav_size, encode_wav, same_file,
+    write_wav_atomic,
+};
+pub use error::{DecodeError, EncodeError, SUPPORTED_INPUT_FORMATS, bytes_words};
