@@ -190,6 +190,10 @@ pub fn decode_file(path: &Path) -> Result<Decoded, DecodeError> {
 /// Decode an audio file into planar `f32`, refusing audio longer than `limits` allow
 /// ([`DecodeError::TooLong`]). A pipe or device is decoded as a stream.
 pub fn decode_file_with(path: &Path, limits: &DecodeLimits) -> Result<Decoded, DecodeError> {
+    // Plain PCM/float WAV files: the parallel fast path (same samples as below).
+    if let Some(d) = crate::wav_fast::try_decode(path, limits)? {
+        return Ok(d);
+    }
     let opened = open_input(path, false)?.ok_or_else(|| DecodeError::Empty {
         path: path.to_path_buf(),
     })?;
@@ -1013,7 +1017,6 @@ impl FloatStats {
     }
 
     /// Adds the counts and peak of `other` (stats gathered on another thread).
-    #[allow(dead_code)] // for parallel decoders (the fast WAV path)
     pub(crate) fn merge(&mut self, other: FloatStats) {
         self.nonfinite += other.nonfinite;
         self.clamped += other.clamped;

@@ -9,6 +9,7 @@ mod decode;
 mod encode;
 mod error;
 mod sniff;
+mod wav_fast;
 
 pub use decode::{
     DecodeLimits, Decoded, MAX_SAMPLE_MAGNITUDE, StreamInfo, decode_bytes, decode_bytes_with,
