@@ -72,15 +72,15 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Write the full report (parameters, analysis, plan, usage) as JSON
-    #[arg(long, value_name = "FILE.json")]
+    #[arg(long, value_name = "FILE.json", help_heading = "Output")]
     pub json: Option<PathBuf>,
     #[command(flatten)]
     pub exports: ExportArgs,
     /// Replace existing output files (never the input)
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub force: bool,
     /// Print nothing but errors
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
 }
 
@@ -153,18 +153,18 @@ pub struct RenderArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Output sample format: 16, 24 or 32f [default: 24]
-    #[arg(long, value_name = "BITS", default_value = "24")]
+    /// Output sample format: 16, 24 or 32f
+    #[arg(long, value_name = "BITS", default_value = "24", help_heading = "Output")]
     pub bits: String,
     /// Write the full report (parameters, analysis, plan, usage) as JSON
-    #[arg(long, value_name = "FILE.json")]
+    #[arg(long, value_name = "FILE.json", help_heading = "Output")]
     pub report: Option<PathBuf>,
     #[command(flatten)]
     pub exports: ExportArgs,
     /// Replace an existing output (never the input)
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub force: bool,
     /// Print nothing but errors
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
 }
