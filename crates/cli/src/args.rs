@@ -154,7 +154,12 @@ pub struct RenderArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Output sample format: 16, 24 or 32f
-    #[arg(long, value_name = "BITS", default_value = "24", help_heading = "Output")]
+    #[arg(
+        long,
+        value_name = "BITS",
+        default_value = "24",
+        help_heading = "Output"
+    )]
     pub bits: String,
     /// Write the full report (parameters, analysis, plan, usage) as JSON
     #[arg(long, value_name = "FILE.json", help_heading = "Output")]
