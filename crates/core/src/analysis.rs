@@ -72,7 +72,13 @@ pub fn analyze(channels: &[&[f32]], s: &Settings, gain: f32) -> Analysis {
     let power: Vec<f64> = start
         .par_iter()
         .with_min_len(64)
-        .map(|&st| (g2 * windowed_power(&x[st..st + l], &w) / l as f64).max(1e-18))
+        .map(|&st| {
+            let p = g2 * windowed_power(&x[st..st + l], &w) / l as f64;
+            // Non-finite samples (gar-io replaces them; a library caller may
+            // not) make a candidate count as silent rather than poison the
+            // normalisation of every score.
+            if p.is_finite() { p.max(1e-18) } else { 1e-18 }
+        })
         .collect();
     let score = scores(&power, s.score, s.transient_weight);
     Analysis {

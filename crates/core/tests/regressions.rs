@@ -26,3 +26,23 @@ fn preset_parse_is_not_lenient_about_junk() {
     assert_eq!(Preset::parse("motif_extract"), Some(Preset::MotifExtract));
     assert_eq!(Preset::parse("1"), Some(Preset::Custom));
 }
+
+#[test]
+fn non_finite_samples_do_not_panic_the_engine() {
+    // gar-io replaces NaN/inf before the engine sees them; a library caller may not.
+    let mut x: Vec<f32> = (0..44100).map(|i| (i as f32 * 0.05).sin() * 0.5).collect();
+    x[1000] = f32::NAN;
+    x[20000] = f32::INFINITY;
+    x[30000] = f32::MAX;
+    let y: Vec<f32> = x.iter().map(|v| -v).collect();
+    for chans in [vec![&x[..]], vec![&x[..], &y[..]]] {
+        for preset in [Preset::SelfRemix, Preset::Shimmer] {
+            let p = gar_core::prepare(&chans, 44100, &preset.params(), preset, 1).unwrap();
+            assert!(p.analysis.score.iter().all(|s| s.is_finite()));
+            let total: f64 = p.attention.prob.iter().sum();
+            assert!((total - 1.0).abs() < 1e-9);
+            let out = gar_core::render_prepared(&p, &chans);
+            assert_eq!(out.len(), chans.len());
+        }
+    }
+}
