@@ -13,27 +13,41 @@ pub fn fade_len(duration_s: f64, sample_rate: u32) -> usize {
     }
 }
 
-/// Linear fade-in over the first `n` frames and fade-out over the last `n`.
+/// Linear fade-in over the first `n` frames and fade-out over the last `n`:
+/// frame `k` frames from the nearer edge is multiplied by `k / n`.
 pub fn apply_fades(ch: &mut [f32], n: usize) {
-    let n = n.min(ch.len() / 2);
     let len = ch.len();
-    for k in 0..n {
-        let g = k as f32 / n as f32;
-        ch[k] *= g;
-        ch[len - 1 - k] *= g;
+    fade_block(ch, 0, len, n);
+}
+
+/// [`apply_fades`] on a block holding frames `start..` of a `total`-frame channel.
+pub fn fade_block(out: &mut [f32], start: usize, total: usize, n: usize) {
+    let n = n.min(total / 2);
+    let end = start + out.len();
+    // Only the frames within `n` of either edge change.
+    for range in [start..end.min(n), start.max(total - n)..end] {
+        for pos in range {
+            let k = pos.min(total - 1 - pos);
+            out[pos - start] *= k as f32 / n as f32;
+        }
     }
 }
 
 /// `y = wet * out + (1 - wet) * dry` (dry padded with silence), if the dry
 /// share exceeds 0.001. `wet` is a fraction 0..1.
 pub fn mix_dry(out: &mut [f32], dry: &[f32], wet: f64) {
+    mix_dry_block(out, dry, 0, wet);
+}
+
+/// [`mix_dry`] on a block holding frames `start..` of the output.
+pub fn mix_dry_block(out: &mut [f32], dry: &[f32], start: usize, wet: f64) {
     let d = 1.0 - wet;
     if d <= 0.001 {
         return;
     }
     let (w, d) = (wet as f32, d as f32);
     for (i, y) in out.iter_mut().enumerate() {
-        let x = dry.get(i).copied().unwrap_or(0.0);
+        let x = dry.get(start + i).copied().unwrap_or(0.0);
         *y = w * *y + d * x;
     }
 }
@@ -43,6 +57,31 @@ pub fn peak(chs: &[impl AsRef<[f32]>]) -> f32 {
     chs.iter()
         .flat_map(|c| c.as_ref().iter())
         .fold(0.0f32, |m, x| m.max(x.abs()))
+}
+
+/// The gain that brings a peak to 0.99, or 1 if the peak is at most 0.001
+/// (SPEC.md section 8.4).
+pub fn peak_gain(peak: f32) -> f32 {
+    if peak as f64 > 0.001 {
+        (PEAK / peak as f64) as f32
+    } else {
+        1.0
+    }
+}
+
+/// Multiplies every sample by `g` (in parallel blocks).
+pub fn scale(chs: &mut [Vec<f32>], g: f32) {
+    use rayon::prelude::*;
+    if g == 1.0 {
+        return;
+    }
+    for c in chs.iter_mut() {
+        c.par_chunks_mut(1 << 16).for_each(|b| {
+            for x in b.iter_mut() {
+                *x *= g;
+            }
+        });
+    }
 }
 
 /// Scales all channels together so that the peak is 0.99 (if it exceeds 0.001).
@@ -56,34 +95,8 @@ pub fn normalize(chs: &mut [Vec<f32>]) -> f64 {
                 .map(|b| b.iter().fold(0f32, |m, x| m.max(x.abs())))
                 .reduce(|| 0.0, f32::max)
         })
-        .fold(0.0, f32::max) as f64;
-    if p > 0.001 {
-        let g = (PEAK / p) as f32;
-        for c in chs.iter_mut() {
-            c.par_chunks_mut(1 << 16).for_each(|b| {
-                for x in b.iter_mut() {
-                    *x *= g;
-                }
-            });
-        }
-        g as f64
-    } else {
-        1.0
-    }
-}
-
-/// Fades, wet/dry and peak, in that order, on already-trimmed output.
-pub fn finish(
-    out: &mut [Vec<f32>],
-    dry: &[&[f32]],
-    duration_s: f64,
-    sample_rate: u32,
-    wet_percent: f64,
-) {
-    let nf = fade_len(duration_s, sample_rate);
-    for (ch, d) in out.iter_mut().zip(dry) {
-        apply_fades(ch, nf);
-        mix_dry(ch, d, wet_percent / 100.0);
-    }
-    normalize(out);
+        .fold(0.0, f32::max);
+    let g = peak_gain(p);
+    scale(chs, g);
+    g as f64
 }

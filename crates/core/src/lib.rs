@@ -170,32 +170,13 @@ fn render_job<'a>(p: &Prepared, wet_src: &'a [&'a [f32]]) -> render::RenderJob<'
     )
 }
 
-/// The final gain for a pre-normalisation peak (SPEC.md section 8.4).
-fn peak_gain(peak: f32) -> f32 {
-    if peak as f64 > 0.001 {
-        (finish::PEAK / peak as f64) as f32
-    } else {
-        1.0
-    }
-}
-
 /// Renders a prepared run and finishes it: one output channel per source
 /// channel (linked) or one (mono), `round(D_out * sr)` frames, peak 0.99.
 pub fn render_prepared(p: &Prepared, channels: &[&[f32]]) -> Vec<Vec<f32>> {
     let mut mix = Vec::new();
     let wet_src = wet_source(&p.settings, channels, &mut mix);
     let (mut out, peak) = render_job(p, &wet_src).render();
-    let g = peak_gain(peak);
-    if g != 1.0 {
-        use rayon::prelude::*;
-        for c in out.iter_mut() {
-            c.par_chunks_mut(1 << 16).for_each(|b| {
-                for x in b.iter_mut() {
-                    *x *= g;
-                }
-            });
-        }
-    }
+    finish::scale(&mut out, finish::peak_gain(peak));
     out
 }
 
@@ -212,6 +193,6 @@ pub fn render_prepared_streaming<E>(
     let wet_src = wet_source(&p.settings, channels, &mut mix);
     let job = render_job(p, &wet_src);
     let peak = job.stream(1.0, |_| Ok::<(), E>(()))?;
-    job.stream(peak_gain(peak), sink)?;
+    job.stream(finish::peak_gain(peak), sink)?;
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! while it adds the grains, so memory stays at the output buffer itself.
 
 use crate::analysis::Analysis;
+use crate::finish;
 use crate::params::Settings;
 use crate::plan::Plan;
 use crate::varispeed::{Varispeed, shifted_len};
@@ -179,27 +180,10 @@ impl Renderer<'_> {
                 *o /= e.max(env_floor);
             }
         }
-        // Finishing, sample-local (SPEC.md section 8.2-8.3): the same arithmetic
-        // as finish::apply_fades and finish::mix_dry, on this block.
-        let nf = fin.fade.min(out_len / 2);
+        // Finishing, sample-local (SPEC.md section 8.2-8.3), on this block.
         for (out, dry) in outs.iter_mut().zip(fin.dry) {
-            if nf > 0 {
-                for (i, o) in out.iter_mut().enumerate() {
-                    let n = a + i;
-                    let k = n.min(out_len - 1 - n);
-                    if k < nf {
-                        *o *= k as f32 / nf as f32;
-                    }
-                }
-            }
-            let d = 1.0 - fin.wet;
-            if d > 0.001 {
-                let (w, d) = (fin.wet as f32, d as f32);
-                for (i, o) in out.iter_mut().enumerate() {
-                    let x = dry.get(a + i).copied().unwrap_or(0.0);
-                    *o = w * *o + d * x;
-                }
-            }
+            finish::fade_block(out, a, out_len, fin.fade);
+            finish::mix_dry_block(out, dry, a, fin.wet);
         }
     }
 }
