@@ -135,21 +135,6 @@ pub fn check_target(
     Ok(())
 }
 
-/// rw-r--r-- (the default tempfile mode, 0600, would hide reports from other users).
-fn readable_permissions() -> std::fs::Permissions {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::Permissions::from_mode(0o644)
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::metadata(".")
-            .map(|m| m.permissions())
-            .unwrap_or_else(|_| unreachable!())
-    }
-}
-
 /// Writes `bytes` to `path` through a temporary file in the same folder.
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
     use std::io::Write;
@@ -157,9 +142,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".gar-tmp-")
-        .permissions(readable_permissions())
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".gar-tmp-");
+    #[cfg(unix)]
+    {
+        // rw-r--r--: tempfile's default 0600 would hide reports from other users.
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut tmp = builder
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a file in {}", dir.display()))?;
     safety::register_temp(tmp.path());
@@ -230,19 +221,61 @@ pub fn input_info(path: &Path, d: &Decoded) -> InputInfo {
     }
 }
 
+/// Preset, parameters and seed from the flags; parameter mistakes are caught
+/// here, before a possibly long file is read.
+fn run_flags(e: &EngineArgs, input: &Path) -> Result<(Preset, Params, u64), Failure> {
+    let (preset, params) = params_from_flags(e)?;
+    params
+        .resolve(preset, 44100, 44100 * 60)
+        .map_err(|err| param_failure(err, input))?;
+    Ok((preset, params, resolve_seed(e.seed)?))
+}
+
+/// Analysis and plan of a decoded input, with the decoder's warnings first.
+fn prepare_run(
+    input: &Path,
+    dec: &Decoded,
+    chans: &[&[f32]],
+    params: &Params,
+    preset: Preset,
+    seed: u64,
+) -> Result<gar_core::Prepared, Failure> {
+    let mut prepared = gar_core::prepare(chans, dec.sample_rate, params, preset, seed)
+        .map_err(|e| param_failure(e, input))?;
+    let mut warnings = decode_warnings(input, dec);
+    warnings.append(&mut prepared.warnings);
+    prepared.warnings = warnings;
+    Ok(prepared)
+}
+
+/// Writes the JSON report if asked for, and prints the summary unless quiet.
+fn report_out(
+    report: &Report,
+    json: Option<&Path>,
+    force: bool,
+    quiet: bool,
+) -> Result<(), Failure> {
+    if let Some(j) = json {
+        let bytes = serde_json::to_vec_pretty(report).map_err(|e| anyhow!(e))?;
+        write_atomic(j, &bytes, force)?;
+    }
+    if !quiet {
+        print!("{}", report.summary());
+        for w in &report.warnings {
+            eprintln!("gar: warning: {w}");
+        }
+    }
+    Ok(())
+}
+
 pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
-    let (preset, params) = params_from_flags(&a.engine)?;
+    let (preset, params, seed) = run_flags(&a.engine, &a.input)?;
     let bits: Bits = a.bits.parse().map_err(|_| {
         Failure::Usage(format!(
             "unknown --bits '{}'; expected 16, 24 or 32f",
             a.bits
         ))
     })?;
-    // Catch parameter mistakes before reading a possibly long file.
-    params
-        .resolve(preset, 44100, 44100 * 60)
-        .map_err(|e| param_failure(e, &a.input))?;
-    let seed = resolve_seed(a.engine.seed)?;
     let output = a
         .output
         .clone()
@@ -279,11 +312,7 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
     let dec = safety::load(&a.input, &params, preset, &wants)?;
     stage("decode", &mut t);
     let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
-    let mut prepared = gar_core::prepare(&chans, dec.sample_rate, &params, preset, seed)
-        .map_err(|e| param_failure(e, &a.input))?;
-    let mut warnings = decode_warnings(&a.input, &dec);
-    warnings.append(&mut prepared.warnings);
-    prepared.warnings = warnings;
+    let prepared = prepare_run(&a.input, &dec, &chans, &params, preset, seed)?;
     stage("prepare", &mut t);
     let sr = prepared.settings.sample_rate;
     let out_len = prepared.settings.output_len();
@@ -342,10 +371,6 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
             bits: bits.to_string(),
         }),
     );
-    if let Some(r) = &a.report {
-        let json = serde_json::to_vec_pretty(&report).map_err(|e| anyhow!(e))?;
-        write_atomic(r, &json, a.force)?;
-    }
     write_exports(
         &a.exports,
         plot_size,
@@ -356,13 +381,7 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
         &a.input,
         a.force,
     )?;
-    if !a.quiet {
-        print!("{}", report.summary());
-        for w in &report.warnings {
-            eprintln!("gar: warning: {w}");
-        }
-    }
-    Ok(())
+    report_out(&report, a.report.as_deref(), a.force, a.quiet)
 }
 
 pub fn presets_command(json: bool) {
@@ -522,11 +541,7 @@ pub fn write_exports(
 }
 
 pub fn analyze_command(a: &AnalyzeArgs) -> Result<(), Failure> {
-    let (preset, params) = params_from_flags(&a.engine)?;
-    params
-        .resolve(preset, 44100, 44100 * 60)
-        .map_err(|e| param_failure(e, &a.input))?;
-    let seed = resolve_seed(a.engine.seed)?;
+    let (preset, params, seed) = run_flags(&a.engine, &a.input)?;
     if let Some(j) = &a.json {
         check_target(j, Some(&a.input), a.force, "JSON report")?;
     }
@@ -539,24 +554,10 @@ pub fn analyze_command(a: &AnalyzeArgs) -> Result<(), Failure> {
     };
     let dec = safety::load(&a.input, &params, preset, &wants)?;
     let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
-    let mut prepared = gar_core::prepare(&chans, dec.sample_rate, &params, preset, seed)
-        .map_err(|e| param_failure(e, &a.input))?;
-    let mut warnings = decode_warnings(&a.input, &dec);
-    warnings.append(&mut prepared.warnings);
-    prepared.warnings = warnings;
+    let prepared = prepare_run(&a.input, &dec, &chans, &params, preset, seed)?;
     let report = Report::new(&prepared, input_info(&a.input, &dec), None);
-    if let Some(j) = &a.json {
-        let json = serde_json::to_vec_pretty(&report).map_err(|e| anyhow!(e))?;
-        write_atomic(j, &json, a.force)?;
-    }
     write_exports(
         &a.exports, plot_size, &prepared, &report, &chans, None, &a.input, a.force,
     )?;
-    if !a.quiet {
-        print!("{}", report.summary());
-        for w in &report.warnings {
-            eprintln!("gar: warning: {w}");
-        }
-    }
-    Ok(())
+    report_out(&report, a.json.as_deref(), a.force, a.quiet)
 }
