@@ -66,7 +66,7 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool, plot: bool) -> Result<
         let out = gar_core::render_prepared(&prepared, &chans);
         let wav = dir.join(format!("{}.wav", preset.id()));
         let json = dir.join(format!("{}.json", preset.id()));
-        write_wav(&wav, dec.sample_rate, &out, Bits::I24, true)?;
+        write_wav(&wav, dec.sample_rate, &out, 1.0, Bits::I24, true)?;
         let frames = out.first().map_or(0, |c| c.len());
         let report = Report::new(
             &prepared,

@@ -176,6 +176,7 @@ pub fn write_wav(
     path: &Path,
     sr: u32,
     chs: &[Vec<f32>],
+    gain: f32,
     bits: Bits,
     force: bool,
 ) -> anyhow::Result<()> {
@@ -187,7 +188,7 @@ pub fn write_wav(
         tmp_seen = Some(t.to_path_buf());
     })
     .and_then(|mut w| {
-        w.write(&slices)?;
+        w.write_scaled(&slices, gain)?;
         safety::commit(tmp_seen.as_deref(), || w.finish())
     });
     if let Some(t) = tmp_seen {
@@ -327,9 +328,17 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
     // GAR_STREAM=1 forces the streaming path (tests compare both paths).
     if safety::renders_in_memory(out_bytes, in_bytes, wants_picture) {
         // Render into memory (one pass), then encode.
-        let out = gar_core::render_prepared(&prepared, &chans);
+        let (mut out, gain) = gar_core::render_prepared_unscaled(&prepared, &chans);
         stage("render", &mut t);
-        write_wav(&output, sr, &out, bits, a.force)?;
+        // The peak gain is applied while encoding, unless the picture needs
+        // the finished samples too.
+        let gain = if wants_picture {
+            gar_core::finish::scale(&mut out, gain);
+            1.0
+        } else {
+            gain
+        };
+        write_wav(&output, sr, &out, gain, bits, a.force)?;
         stage("encode", &mut t);
         if wants_picture {
             kept = Some(out);

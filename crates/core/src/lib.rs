@@ -173,11 +173,20 @@ fn render_job<'a>(p: &Prepared, wet_src: &'a [&'a [f32]]) -> render::RenderJob<'
 /// Renders a prepared run and finishes it: one output channel per source
 /// channel (linked) or one (mono), `round(D_out * sr)` frames, peak 0.99.
 pub fn render_prepared(p: &Prepared, channels: &[&[f32]]) -> Vec<Vec<f32>> {
+    let (mut out, gain) = render_prepared_unscaled(p, channels);
+    finish::scale(&mut out, gain);
+    out
+}
+
+/// [`render_prepared`] without its last step: the output before the peak gain,
+/// and that gain. `x * gain` for every sample gives exactly `render_prepared`'s
+/// samples; a writer can apply it as it converts, which saves a pass over the
+/// whole output.
+pub fn render_prepared_unscaled(p: &Prepared, channels: &[&[f32]]) -> (Vec<Vec<f32>>, f32) {
     let mut mix = Vec::new();
     let wet_src = wet_source(&p.settings, channels, &mut mix);
-    let (mut out, peak) = render_job(p, &wet_src).render();
-    finish::scale(&mut out, finish::peak_gain(peak));
-    out
+    let (out, peak) = render_job(p, &wet_src).render();
+    (out, finish::peak_gain(peak))
 }
 
 /// Renders a prepared run without holding the output: blocks of finished

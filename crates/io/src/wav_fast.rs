@@ -1,8 +1,8 @@
 //! A fast path for plain PCM and float WAV files, the most common input.
 //!
 //! hound parses the header (RIFF, fmt incl. WAVE_FORMAT_EXTENSIBLE, data);
-//! the sample data is then read in large chunks and converted to planar f32 in
-//! parallel. Hand-written because symphonia's packet-by-packet decoding costs
+//! parallel tasks then each read their own range of the sample data and
+//! convert it to planar f32. Hand-written because symphonia's packet-by-packet decoding costs
 //! about twice the whole budget of a pass-through (the speed target);
 //! every sample value is the same as symphonia's (tested against it on every
 //! WAV fixture). Anything unusual (truncated data, other codecs, odd layouts)
@@ -16,10 +16,7 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
-/// Bytes read and converted per step (a multiple of every frame size up to 64 channels
-/// of 8-byte samples would be nicer, but any size works: partial frames are carried).
-const CHUNK_BYTES: usize = 8 << 20;
-/// Frames converted per parallel task.
+/// Frames read and converted per parallel task.
 const TASK_FRAMES: usize = 1 << 15;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -60,6 +57,35 @@ impl Kind {
             Kind::F64 => {
                 f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
             }
+        }
+    }
+}
+
+impl Kind {
+    /// Converts channel `c` (its bytes start `offset` bytes into each frame) of
+    /// the interleaved frames in `src` into `dst`: one loop per sample type, so
+    /// the type test is not repeated per sample.
+    fn convert(self, src: &[u8], frame_bytes: usize, offset: usize, dst: &mut [f32]) {
+        fn each<const B: usize>(
+            src: &[u8],
+            frame_bytes: usize,
+            offset: usize,
+            dst: &mut [f32],
+            f: impl Fn([u8; B]) -> f32,
+        ) {
+            for (d, fr) in dst.iter_mut().zip(src.chunks_exact(frame_bytes)) {
+                let mut b = [0u8; B];
+                b.copy_from_slice(&fr[offset..offset + B]);
+                *d = f(b);
+            }
+        }
+        match self {
+            Kind::U8 => each::<1>(src, frame_bytes, offset, dst, |b| Kind::U8.sample(&b)),
+            Kind::I16 => each::<2>(src, frame_bytes, offset, dst, |b| Kind::I16.sample(&b)),
+            Kind::I24 => each::<3>(src, frame_bytes, offset, dst, |b| Kind::I24.sample(&b)),
+            Kind::I32 => each::<4>(src, frame_bytes, offset, dst, |b| Kind::I32.sample(&b)),
+            Kind::F32 => each::<4>(src, frame_bytes, offset, dst, |b| Kind::F32.sample(&b)),
+            Kind::F64 => each::<8>(src, frame_bytes, offset, dst, |b| Kind::F64.sample(&b)),
         }
     }
 }
@@ -120,10 +146,7 @@ fn decode(
             from_header: true,
         });
     }
-    if file.seek(std::io::SeekFrom::Start(start)).is_err() {
-        return Ok(None);
-    }
-    let Some((channels, floats)) = convert(file, kind, nch, frames) else {
+    let Some((channels, floats)) = convert(file, start, kind, nch, frames) else {
         return Ok(None);
     };
     let mut channels = channels;
@@ -176,64 +199,81 @@ fn header(file: &mut File, len: u64) -> Option<(hound::WavSpec, Kind, usize, u64
     Some((spec, kind, usize::try_from(frames).ok()?, start))
 }
 
-/// Reads `frames` frames from the current position and converts them.
+/// Reads the `frames` frames at byte offset `start` and converts them.
+///
+/// Every task reads its own byte range (positioned reads, so both cores read
+/// and convert at once) into a small per-thread buffer; the f32 channels are
+/// freshly zero-mapped and written first by the task that owns each range, so
+/// no page is touched twice and no copy of the whole file is ever held.
 fn convert(
-    file: &mut File,
+    file: &File,
+    start: u64,
     kind: Kind,
     nch: usize,
     frames: usize,
 ) -> Option<(Vec<Vec<f32>>, FloatStats)> {
     let frame_bytes = nch * kind.bytes();
-    let mut out: Vec<Vec<f32>> = Vec::with_capacity(nch);
-    for _ in 0..nch {
-        let mut v = Vec::new();
-        v.try_reserve_exact(frames).ok()?;
-        // Written before read by the conversion below (no zero-page mapping).
-        v.resize(frames, 0.0);
-        out.push(v);
+    // `vec!` of zeros is a fresh zero mapping (no memset); the size was
+    // checked against the decode limits and the file length.
+    let mut out: Vec<Vec<f32>> = (0..nch).map(|_| vec![0f32; frames]).collect();
+    let mut tasks: Vec<Vec<&mut [f32]>> = (0..frames.div_ceil(TASK_FRAMES))
+        .map(|_| Vec::with_capacity(nch))
+        .collect();
+    for ch in out.iter_mut() {
+        for (t, d) in ch.chunks_mut(TASK_FRAMES).enumerate() {
+            tasks[t].push(d);
+        }
     }
-    let chunk_frames = (CHUNK_BYTES / frame_bytes).max(1);
-    let mut buf = vec![0u8; chunk_frames.min(frames) * frame_bytes];
-    let mut done = 0usize;
-    let mut floats = FloatStats::default();
     let is_float = matches!(kind, Kind::F32 | Kind::F64);
-    while done < frames {
-        let n = chunk_frames.min(frames - done);
-        let bytes = &mut buf[..n * frame_bytes];
-        file.read_exact(bytes).ok()?;
-        // Split this chunk's frames into tasks; each writes its own ranges of
-        // every channel.
-        let mut dsts: Vec<Vec<&mut [f32]>> =
-            (0..n.div_ceil(TASK_FRAMES)).map(|_| Vec::new()).collect();
-        for ch in out.iter_mut() {
-            for (t, d) in ch[done..done + n].chunks_mut(TASK_FRAMES).enumerate() {
-                dsts[t].push(d);
-            }
-        }
-        let bytes = &*bytes;
-        let stats: Vec<FloatStats> = dsts
-            .into_par_iter()
-            .enumerate()
-            .map(|(t, mut chans)| {
-                let src = &bytes[t * TASK_FRAMES * frame_bytes..];
-                let sb = kind.bytes();
-                let mut st = FloatStats::default();
-                for (c, dst) in chans.iter_mut().enumerate() {
-                    for (i, d) in dst.iter_mut().enumerate() {
-                        let o = i * frame_bytes + c * sb;
-                        *d = kind.sample(&src[o..o + sb]);
-                    }
-                    if is_float {
-                        st.fix(dst);
-                    }
+    let stats: Option<Vec<FloatStats>> = tasks
+        .into_par_iter()
+        .enumerate()
+        .map_init(Vec::new, |buf: &mut Vec<u8>, (t, mut chans)| {
+            let n = chans.first().map_or(0, |c| c.len());
+            buf.resize(n * frame_bytes, 0);
+            let at = start + (t * TASK_FRAMES * frame_bytes) as u64;
+            read_exact_at(file, buf, at).ok()?;
+            let mut st = FloatStats::default();
+            for (c, dst) in chans.iter_mut().enumerate() {
+                kind.convert(buf, frame_bytes, c * kind.bytes(), dst);
+                if is_float {
+                    st.fix(dst);
                 }
-                st
-            })
-            .collect();
-        for st in stats {
-            floats.merge(st);
-        }
-        done += n;
+            }
+            Some(st)
+        })
+        .collect();
+    let mut floats = FloatStats::default();
+    for st in stats? {
+        floats.merge(st);
     }
     Some((out, floats))
+}
+
+/// Fills `buf` from byte offset `at` of `file` without moving its cursor.
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+/// Fills `buf` from byte offset `at` of `file`.
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, at)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                at += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// No positioned reads here: the caller falls back to symphonia.
+#[cfg(not(any(unix, windows)))]
+fn read_exact_at(_: &File, _: &mut [u8], _: u64) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
