@@ -5,7 +5,9 @@ use crate::args::{AnalyzeArgs, EngineArgs, ExportArgs, RenderArgs};
 use crate::safety;
 use anyhow::{Context, anyhow};
 use gar_core::report::{InputInfo, OutputInfo};
-use gar_core::{AttentionNorm, ChannelMode, ParamError, Params, Preset, Report, ScoreType};
+use gar_core::{
+    AttentionNorm, ChannelMode, ParamError, Params, Preset, Report, SampleBuf, ScoreType,
+};
 use gar_io::{Bits, Decoded};
 use std::path::{Path, PathBuf};
 
@@ -175,7 +177,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()
 pub fn write_wav(
     path: &Path,
     sr: u32,
-    chs: &[Vec<f32>],
+    chs: &[SampleBuf],
     gain: f32,
     bits: Bits,
     force: bool,
@@ -324,7 +326,7 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
     let out_bytes = out_len as u64 * out_channels as u64 * 4;
     let in_bytes = dec.frames as u64 * chans.len() as u64 * 4;
     let wants_picture = a.exports.plot.is_some();
-    let mut kept: Option<Vec<Vec<f32>>> = None;
+    let mut kept: Option<Vec<SampleBuf>> = None;
     // GAR_STREAM=1 forces the streaming path (tests compare both paths).
     if safety::renders_in_memory(out_bytes, in_bytes, wants_picture) {
         // Render into memory (one pass), then encode.
@@ -518,7 +520,7 @@ pub fn write_exports(
     prepared: &gar_core::Prepared,
     report: &Report,
     input: &[&[f32]],
-    output: Option<&[Vec<f32>]>,
+    output: Option<&[SampleBuf]>,
     input_path: &Path,
     force: bool,
 ) -> Result<(), Failure> {

@@ -70,13 +70,13 @@ pub fn peak_gain(peak: f32) -> f32 {
 }
 
 /// Multiplies every sample by `g` (in parallel blocks).
-pub fn scale(chs: &mut [Vec<f32>], g: f32) {
+pub fn scale<C: AsMut<[f32]>>(chs: &mut [C], g: f32) {
     use rayon::prelude::*;
     if g == 1.0 {
         return;
     }
     for c in chs.iter_mut() {
-        c.par_chunks_mut(1 << 16).for_each(|b| {
+        c.as_mut().par_chunks_mut(1 << 16).for_each(|b| {
             for x in b.iter_mut() {
                 *x *= g;
             }
@@ -86,12 +86,13 @@ pub fn scale(chs: &mut [Vec<f32>], g: f32) {
 
 /// Scales all channels together so that the peak is 0.99 (if it exceeds 0.001).
 /// Returns the gain applied.
-pub fn normalize(chs: &mut [Vec<f32>]) -> f64 {
+pub fn normalize<C: AsMut<[f32]> + AsRef<[f32]>>(chs: &mut [C]) -> f64 {
     use rayon::prelude::*;
     let p = chs
         .iter()
         .map(|c| {
-            c.par_chunks(1 << 16)
+            c.as_ref()
+                .par_chunks(1 << 16)
                 .map(|b| b.iter().fold(0f32, |m, x| m.max(x.abs())))
                 .reduce(|| 0.0, f32::max)
         })

@@ -12,6 +12,7 @@
 
 pub mod analysis;
 pub mod attention;
+pub mod buffer;
 pub mod finish;
 pub mod params;
 pub mod plan;
@@ -22,6 +23,7 @@ pub mod window;
 
 pub use analysis::Analysis;
 pub use attention::Attention;
+pub use buffer::SampleBuf;
 pub use params::{AttentionNorm, ChannelMode, ParamError, Params, Preset, ScoreType, Settings};
 pub use plan::Plan;
 pub use report::Report;
@@ -114,11 +116,11 @@ pub fn wet_peak(channels: &[&[f32]], mode: ChannelMode) -> f32 {
 }
 
 /// The mono mix (average of the channels), computed in parallel blocks.
-pub fn mono_mix(channels: &[&[f32]]) -> Vec<f32> {
+pub fn mono_mix(channels: &[&[f32]]) -> SampleBuf {
     use rayon::prelude::*;
     let len = channels.first().map_or(0, |c| c.len());
     let n = channels.len() as f32;
-    let mut mix = vec![0f32; len];
+    let mut mix = SampleBuf::zeroed(len);
     mix.par_chunks_mut(1 << 16)
         .enumerate()
         .for_each(|(b, out)| {
@@ -141,10 +143,13 @@ pub fn mono_mix(channels: &[&[f32]]) -> Vec<f32> {
 }
 
 /// The wet source of a run: every channel (linked) or the mono mix.
-fn wet_source<'a>(s: &Settings, channels: &[&'a [f32]], mix: &'a mut Vec<f32>) -> Vec<&'a [f32]> {
+fn wet_source<'a>(
+    s: &Settings,
+    channels: &[&'a [f32]],
+    mix: &'a mut Option<SampleBuf>,
+) -> Vec<&'a [f32]> {
     if s.channels == ChannelMode::Mono && channels.len() > 1 {
-        *mix = mono_mix(channels);
-        vec![mix.as_slice()]
+        vec![mix.insert(mono_mix(channels)).as_slice()]
     } else if s.channels == ChannelMode::Mono {
         vec![channels[0]]
     } else {
@@ -172,7 +177,7 @@ fn render_job<'a>(p: &Prepared, wet_src: &'a [&'a [f32]]) -> render::RenderJob<'
 
 /// Renders a prepared run and finishes it: one output channel per source
 /// channel (linked) or one (mono), `round(D_out * sr)` frames, peak 0.99.
-pub fn render_prepared(p: &Prepared, channels: &[&[f32]]) -> Vec<Vec<f32>> {
+pub fn render_prepared(p: &Prepared, channels: &[&[f32]]) -> Vec<SampleBuf> {
     let (mut out, gain) = render_prepared_unscaled(p, channels);
     finish::scale(&mut out, gain);
     out
@@ -182,8 +187,8 @@ pub fn render_prepared(p: &Prepared, channels: &[&[f32]]) -> Vec<Vec<f32>> {
 /// and that gain. `x * gain` for every sample gives exactly `render_prepared`'s
 /// samples; a writer can apply it as it converts, which saves a pass over the
 /// whole output.
-pub fn render_prepared_unscaled(p: &Prepared, channels: &[&[f32]]) -> (Vec<Vec<f32>>, f32) {
-    let mut mix = Vec::new();
+pub fn render_prepared_unscaled(p: &Prepared, channels: &[&[f32]]) -> (Vec<SampleBuf>, f32) {
+    let mut mix = None;
     let wet_src = wet_source(&p.settings, channels, &mut mix);
     let (out, peak) = render_job(p, &wet_src).render();
     (out, finish::peak_gain(peak))
@@ -198,7 +203,7 @@ pub fn render_prepared_streaming<E>(
     channels: &[&[f32]],
     sink: impl FnMut(&[&[f32]]) -> Result<(), E>,
 ) -> Result<(), E> {
-    let mut mix = Vec::new();
+    let mut mix = None;
     let wet_src = wet_source(&p.settings, channels, &mut mix);
     let job = render_job(p, &wet_src);
     let peak = job.stream(1.0, |_| Ok::<(), E>(()))?;

@@ -9,6 +9,7 @@
 //! while it adds the grains, so memory stays at the output buffer itself.
 
 use crate::analysis::Analysis;
+use crate::buffer::SampleBuf;
 use crate::finish;
 use crate::params::Settings;
 use crate::plan::Plan;
@@ -323,8 +324,12 @@ impl<'a> RenderJob<'a> {
     }
 
     /// Renders everything into new buffers; returns them and their peak.
-    pub fn render(&self) -> (Vec<Vec<f32>>, f32) {
-        let mut out: Vec<Vec<f32>> = self.srcs.iter().map(|_| vec![0f32; self.out_len]).collect();
+    pub fn render(&self) -> (Vec<SampleBuf>, f32) {
+        let mut out: Vec<SampleBuf> = self
+            .srcs
+            .iter()
+            .map(|_| SampleBuf::zeroed(self.out_len))
+            .collect();
         let nblocks = self.out_len.div_ceil(BLOCK);
         let mut per_block: Vec<Vec<&mut [f32]>> = (0..nblocks).map(|_| Vec::new()).collect();
         for ch in out.iter_mut() {
@@ -405,7 +410,7 @@ pub fn render(
     gain: f32,
     out_len: usize,
     fin: &Finishing,
-) -> Vec<Vec<f32>> {
+) -> Vec<SampleBuf> {
     RenderJob::new(plan, analysis, s, srcs, gain, out_len, *fin)
         .render()
         .0

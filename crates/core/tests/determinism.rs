@@ -34,9 +34,9 @@ fn params() -> Params {
     }
 }
 
-fn bits(y: &[Vec<f32>]) -> Vec<Vec<u32>> {
+fn bits<C: AsRef<[f32]>>(y: &[C]) -> Vec<Vec<u32>> {
     y.iter()
-        .map(|c| c.iter().map(|v| v.to_bits()).collect())
+        .map(|c| c.as_ref().iter().map(|v| v.to_bits()).collect())
         .collect()
 }
 

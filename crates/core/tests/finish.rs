@@ -153,7 +153,7 @@ fn wet_zero_returns_the_input() {
             let len = (duration.unwrap_or(1.5) * sr as f64).round() as usize;
             let dry: Vec<Vec<f32>> = match channels {
                 ChannelMode::Linked => x.clone(),
-                ChannelMode::Mono => vec![gar_core::mono_mix(&chs)],
+                ChannelMode::Mono => vec![gar_core::mono_mix(&chs).to_vec()],
             };
             assert_eq!(y.len(), dry.len());
             let pk = y.iter().map(|c| peak(c)).fold(0.0, f32::max);

@@ -32,6 +32,9 @@ fn raw_render(
         fade: 0,
     };
     render(plan, an, s, srcs, gain, s.output_len(), &fin)
+        .into_iter()
+        .map(|c| c.to_vec())
+        .collect()
 }
 
 /// First and last frame of the interior: one grain plus the fade away from each end.

@@ -114,7 +114,7 @@ fn one_grain(src: &[f32], st: f32) -> (Vec<f32>, usize) {
         fade: 0,
     };
     let out = render(&plan, &an, &s, &[src], 1.0, s.output_len(), &fin);
-    (out.into_iter().next().unwrap(), pl[0].len)
+    (out.into_iter().next().unwrap().to_vec(), pl[0].len)
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Decoding any supported file into planar `f32` with symphonia.
 
+use gar_core::SampleBuf;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -34,10 +35,10 @@ use crate::sniff::{self, Magic, Sniffed};
 pub struct Decoded {
     /// Sample rate in Hz (> 0).
     pub sample_rate: u32,
-    /// Planar samples: one `Vec` per channel, all of length `frames`. Always finite, at most
+    /// Planar samples: one buffer per channel, all of length `frames`. Always finite, at most
     /// [`MAX_SAMPLE_MAGNITUDE`] in magnitude, and silent rather than all subnormal (see
     /// `nonfinite_replaced` and `warnings`).
-    pub channels: Vec<Vec<f32>>,
+    pub channels: Vec<SampleBuf>,
     /// Number of frames (samples per channel).
     pub frames: usize,
     /// Human description of the input format, e.g. "WAV, 24-bit integer" or "MP3".
@@ -885,7 +886,7 @@ impl<'a> Decoder<'a> {
 
         Ok(Decoded {
             sample_rate: self.sample_rate,
-            channels: self.out,
+            channels: self.out.into_iter().map(SampleBuf::from).collect(),
             frames,
             format: self.format,
             nonfinite_replaced: self.floats.nonfinite,
@@ -1025,10 +1026,10 @@ impl FloatStats {
     }
 
     /// After the last run: silences an all-subnormal file and adds the warnings.
-    pub(crate) fn finish(&self, out: &mut [Vec<f32>], warnings: &mut Vec<String>) {
+    pub(crate) fn finish<C: AsMut<[f32]>>(&self, out: &mut [C], warnings: &mut Vec<String>) {
         if self.seen && self.peak > 0.0 && self.peak < f32::MIN_POSITIVE {
             for ch in out.iter_mut() {
-                ch.fill(0.0);
+                ch.as_mut().fill(0.0);
             }
         }
         if self.clamped > 0 {

@@ -11,6 +11,7 @@
 
 use crate::decode::{DecodeLimits, Decoded, FloatStats};
 use crate::error::DecodeError;
+use gar_core::SampleBuf;
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
@@ -211,11 +212,11 @@ fn convert(
     kind: Kind,
     nch: usize,
     frames: usize,
-) -> Option<(Vec<Vec<f32>>, FloatStats)> {
+) -> Option<(Vec<SampleBuf>, FloatStats)> {
     let frame_bytes = nch * kind.bytes();
-    // `vec!` of zeros is a fresh zero mapping (no memset); the size was
-    // checked against the decode limits and the file length.
-    let mut out: Vec<Vec<f32>> = (0..nch).map(|_| vec![0f32; frames]).collect();
+    // Fresh zero pages (no memset); the size was checked against the decode
+    // limits and the file length.
+    let mut out: Vec<SampleBuf> = (0..nch).map(|_| SampleBuf::zeroed(frames)).collect();
     let mut tasks: Vec<Vec<&mut [f32]>> = (0..frames.div_ceil(TASK_FRAMES))
         .map(|_| Vec::with_capacity(nch))
         .collect();

@@ -32,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/corpus/long_mix_60s_44k_mono.wav");
     let dec = gar_io::decode_file(&src)?;
-    let one: Vec<f32> = dec.channels[0].clone();
+    let one: Vec<f32> = dec.channels[0].to_vec();
     let mut x = Vec::with_capacity(one.len() * 10);
     for _ in 0..10 {
         x.extend_from_slice(&one);

@@ -30,6 +30,7 @@ pub use layout::{
     Axes, BAR_FILL, FigureAxes, Fonts, Layout, Panel, PanelBox, Rect, figure_axes, layout,
 };
 
+use gar_core::SampleBuf;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -43,7 +44,7 @@ pub struct PlotInput<'a> {
     /// Source channels, planar, equal lengths.
     pub input: &'a [&'a [f32]],
     /// Rendered output channels; `None` when the run was not rendered (`gar analyze`).
-    pub output: Option<&'a [Vec<f32>]>,
+    pub output: Option<&'a [SampleBuf]>,
     /// File name of the source, for the title.
     pub source_name: &'a str,
 }

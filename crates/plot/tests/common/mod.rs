@@ -39,7 +39,7 @@ pub struct Run {
     pub x: Vec<f32>,
     pub prepared: Prepared,
     pub report: Report,
-    pub output: Vec<Vec<f32>>,
+    pub output: Vec<gar_core::SampleBuf>,
 }
 
 impl Run {
