@@ -118,7 +118,27 @@ def main():
         for p in PRESETS:
             print(f"- {p}: {results[p]['60 min'] / results[p]['10 min']:.2f}")
 
+    # Like for like: sox keeps the input's 16 bits; gar writes 24 by default.
+    print("\n## 10 min, gar with `--bits 16` (the same output bytes as sox's)")
+    print("| preset | gar median ms | sox median ms | gar / sox |")
+    print("|---|---|---|---|")
+    for p in ["self-remix", "shimmer"]:
+        g16, sx = [], []
+        for _ in range(a.runs):
+            sx.append(timed(["sox", in10, fresh(out)])[0])
+            g16.append(timed([gar, "render", in10, "-o", fresh(out), "--preset", p, "--seed", "1",
+                              "--bits", "16", "--quiet"])[0])
+        g, s_ = statistics.median(g16), statistics.median(sx)
+        print(f"| {p} | {g*1000:.0f} | {s_*1000:.0f} | {g/s_:.2f} |")
+
+    # The reference: the same two files through sox.
+    sm, ss = [], []
+    for _ in range(a.runs):
+        sm.append(timed(["sox", in10, fresh(out)])[0])
+        ss.append(timed(["sox", st10, fresh(out)])[0])
+    sm, ss = statistics.median(sm), statistics.median(ss)
     print(f"\n## Stereo (10 min, linked) vs mono; render stage with 1 and 2 threads")
+    print(f"sox on the same files: mono {sm*1000:.0f} ms, stereo {ss*1000:.0f} ms, stereo / mono {ss/sm:.2f}\n")
     print("| preset | mono e2e ms | stereo e2e ms | stereo / mono | render 1 thread ms | render 2 threads ms | speed-up |")
     print("|---|---|---|---|---|---|---|")
     for p in ["self-remix", "shimmer", "cloud"]:
