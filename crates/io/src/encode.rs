@@ -74,8 +74,10 @@ impl FromStr for Bits {
 pub const MAX_WAV_DATA_BYTES: u64 = u32::MAX as u64 - 60;
 const MAX_DATA_BYTES: u64 = MAX_WAV_DATA_BYTES;
 
-/// Samples (interleaved) converted per chunk: bounds the scratch buffer, keeps it in cache.
-const CHUNK_SAMPLES: usize = 1 << 16;
+/// Samples (interleaved) converted per chunk, and written by one `write` call: large
+/// enough that the per-call cost of the kernel's page-cache writes stays small (1 << 16
+/// took about 15% longer to encode 10 minutes), small enough for a few reused buffers.
+const CHUNK_SAMPLES: usize = 1 << 18;
 
 /// Output buffer size for the underlying writer: smaller than a chunk's bytes, so
 /// that whole chunks go straight to the file (`BufWriter` passes large writes
