@@ -46,9 +46,16 @@ pub fn mix_dry_block(out: &mut [f32], dry: &[f32], start: usize, wet: f64) {
         return;
     }
     let (w, d) = (wet as f32, d as f32);
-    for (i, y) in out.iter_mut().enumerate() {
-        let x = dry.get(start + i).copied().unwrap_or(0.0);
+    // The part over the dry source, then the part past its end (silence):
+    // two plain loops that vectorise.
+    let dry = dry.get(start..).unwrap_or(&[]);
+    let n = dry.len().min(out.len());
+    let (over, past) = out.split_at_mut(n);
+    for (y, &x) in over.iter_mut().zip(dry) {
         *y = w * *y + d * x;
+    }
+    for y in past {
+        *y = w * *y + d * 0.0;
     }
 }
 
