@@ -60,26 +60,38 @@ pub fn analyze(channels: &[&[f32]], s: &Settings, gain: f32) -> Analysis {
     let l = s.grain_len();
     let start = candidate_starts(s);
     let w = hann_f64(l);
-    // Several channels: mix once (in parallel) rather than per overlapping
-    // candidate; the mix is dropped before any output buffer exists.
-    let mix;
-    let x: &[f32] = if channels.len() == 1 {
-        channels[0]
-    } else {
-        mix = crate::mono_mix(channels);
-        &mix
+    let finish = |p: f64| {
+        let p = g2 * p / l as f64;
+        // Non-finite samples (gar-io replaces them; a library caller may
+        // not) make a candidate count as silent rather than poison the
+        // normalisation of every score.
+        if p.is_finite() { p.max(1e-18) } else { 1e-18 }
     };
-    let power: Vec<f64> = start
-        .par_iter()
-        .with_min_len(64)
-        .map(|&st| {
-            let p = g2 * windowed_power(&x[st..st + l], &w) / l as f64;
-            // Non-finite samples (gar-io replaces them; a library caller may
-            // not) make a candidate count as silent rather than poison the
-            // normalisation of every score.
-            if p.is_finite() { p.max(1e-18) } else { 1e-18 }
-        })
-        .collect();
+    let power: Vec<f64> = if let [x] = channels {
+        start
+            .par_iter()
+            .with_min_len(64)
+            .map(|&st| finish(windowed_power(&x[st..st + l], &w)))
+            .collect()
+    } else {
+        // Several channels: each group of candidates mixes the stretch of
+        // source it covers into a small reused buffer (the same mix as
+        // `mono_mix`), instead of holding a full-length mix: no extra
+        // channel's worth of memory, and each sample is mixed about once.
+        let groups: Vec<Vec<f64>> = start
+            .par_chunks(MIX_GROUP)
+            .map_init(Vec::new, |buf: &mut Vec<f32>, sts| {
+                let a = sts[0];
+                let b = sts[sts.len() - 1] + l;
+                buf.resize(b - a, 0.0);
+                crate::mix_block(channels, a, buf);
+                sts.iter()
+                    .map(|&st| finish(windowed_power(&buf[st - a..st - a + l], &w)))
+                    .collect()
+            })
+            .collect();
+        groups.concat()
+    };
     let score = scores(&power, s.score, s.transient_weight);
     Analysis {
         grain_len: l,
@@ -88,6 +100,9 @@ pub fn analyze(channels: &[&[f32]], s: &Settings, gain: f32) -> Analysis {
         score,
     }
 }
+
+/// Candidates per group when a multi-channel source is mixed for analysis.
+const MIX_GROUP: usize = 64;
 
 /// `sum_k (x[k] w[k])^2` with four f64 accumulators (vectorisable).
 fn windowed_power(x: &[f32], w: &[f64]) -> f64 {

@@ -119,27 +119,31 @@ pub fn wet_peak(channels: &[&[f32]], mode: ChannelMode) -> f32 {
 pub fn mono_mix(channels: &[&[f32]]) -> SampleBuf {
     use rayon::prelude::*;
     let len = channels.first().map_or(0, |c| c.len());
-    let n = channels.len() as f32;
     let mut mix = SampleBuf::zeroed(len);
     mix.par_chunks_mut(1 << 16)
         .enumerate()
-        .for_each(|(b, out)| {
-            let a = b << 16;
-            for (c, ch) in channels.iter().enumerate() {
-                let src = &ch[a..a + out.len()];
-                if c == 0 {
-                    out.copy_from_slice(src);
-                } else {
-                    for (o, x) in out.iter_mut().zip(src) {
-                        *o += x;
-                    }
-                }
-            }
-            for o in out.iter_mut() {
-                *o /= n;
-            }
-        });
+        .for_each(|(b, out)| mix_block(channels, b << 16, out));
     mix
+}
+
+/// Frames `a..a + out.len()` of the mono mix into `out`: the first channel,
+/// plus each other channel in order, divided by the channel count. Every mix
+/// of the engine goes through here, so all of them agree to the bit.
+pub(crate) fn mix_block(channels: &[&[f32]], a: usize, out: &mut [f32]) {
+    let n = channels.len() as f32;
+    for (c, ch) in channels.iter().enumerate() {
+        let src = &ch[a..a + out.len()];
+        if c == 0 {
+            out.copy_from_slice(src);
+        } else {
+            for (o, x) in out.iter_mut().zip(src) {
+                *o += x;
+            }
+        }
+    }
+    for o in out.iter_mut() {
+        *o /= n;
+    }
 }
 
 /// The wet source of a run: every channel (linked) or the mono mix.
