@@ -757,6 +757,42 @@ mod tests {
         }
     }
 
+    /// One block of many chunk batches (conversion overlapped with writing, the
+    /// two buffer sets swapped each round) writes the same bytes as many small
+    /// blocks, each within one batch.
+    #[test]
+    fn large_blocks_equal_small_blocks() {
+        let frames = 5 * CHUNK_SAMPLES + 12_345;
+        let l: Vec<f32> = (0..frames)
+            .map(|i| ((i as f32) * 0.0007).sin() * 0.9)
+            .collect();
+        let r: Vec<f32> = (0..frames)
+            .map(|i| ((i as f32) * 0.0011).cos() * 0.8)
+            .collect();
+        for bits in Bits::ALL {
+            for chans in [vec![&l[..]], vec![&l[..], &r[..]]] {
+                let encode = |step: usize| {
+                    let mut out = io::Cursor::new(Vec::new());
+                    let mut enc =
+                        BlockEncoder::new(Path::new("t"), 44_100, chans.len(), frames, bits)
+                            .unwrap();
+                    enc.header(&mut out).unwrap();
+                    for a in (0..frames).step_by(step) {
+                        let b = (a + step).min(frames);
+                        let block: Vec<&[f32]> = chans.iter().map(|c| &c[a..b]).collect();
+                        enc.block(&mut out, &block, 0.9).unwrap();
+                    }
+                    enc.end(&mut out).unwrap();
+                    out.into_inner()
+                };
+                let whole = encode(frames);
+                assert!(whole == encode(10_007), "{bits} x {}", chans.len());
+                let data = frames * chans.len() * bits.bytes_per_sample() as usize;
+                assert!(whole.len() >= data + 44, "{bits}: {} bytes", whole.len());
+            }
+        }
+    }
+
     #[test]
     fn bits_parse_and_display_round_trip() {
         for b in Bits::ALL {
