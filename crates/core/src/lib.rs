@@ -202,10 +202,11 @@ pub fn render_prepared_unscaled(p: &Prepared, channels: &[&[f32]]) -> (Vec<Sampl
 /// output (one slice per channel, in order, peak 0.99) go to `sink`. The plan is
 /// rendered twice (once for the peak, once for the samples), so memory stays at
 /// a few blocks whatever the output length. Same samples as [`render_prepared`].
-pub fn render_prepared_streaming<E>(
+/// `sink` runs on a worker thread while the next blocks render.
+pub fn render_prepared_streaming<E: Send>(
     p: &Prepared,
     channels: &[&[f32]],
-    sink: impl FnMut(&[&[f32]]) -> Result<(), E>,
+    sink: impl FnMut(&[&[f32]]) -> Result<(), E> + Send,
 ) -> Result<(), E> {
     let mut mix = None;
     let wet_src = wet_source(&p.settings, channels, &mut mix);

@@ -349,22 +349,25 @@ impl<'a> RenderJob<'a> {
 
     /// Renders block by block, in output order, handing each finished block
     /// (one slice per channel, `scale` applied) to `sink`; blocks are rendered
-    /// in parallel a few at a time, so memory stays a few blocks. Returns the
-    /// peak before `scale`.
-    pub fn stream<E>(
+    /// in parallel a few at a time, so memory stays a few blocks, and the next
+    /// few are rendered while `sink` takes the last ones (writing a file is
+    /// mostly the kernel's copying, which then overlaps the rendering).
+    /// Returns the peak before `scale`.
+    pub fn stream<E: Send>(
         &self,
         scale: f32,
-        mut sink: impl FnMut(&[&[f32]]) -> Result<(), E>,
+        mut sink: impl FnMut(&[&[f32]]) -> Result<(), E> + Send,
     ) -> Result<f32, E> {
         let nch = self.srcs.len();
         let nblocks = self.out_len.div_ceil(BLOCK);
         let batch = 2 * rayon::current_num_threads().max(1);
-        let mut bufs: Vec<Vec<Vec<f32>>> = (0..batch).map(|_| vec![Vec::new(); nch]).collect();
-        let mut peak = 0f32;
-        let mut first = 0;
-        while first < nblocks {
-            let n = batch.min(nblocks - first);
-            let peaks: Vec<f32> = bufs[..n]
+        // Two sets of block buffers: one being rendered, one being handed out.
+        let mut bufs: Vec<Vec<Vec<f32>>> = (0..2 * batch).map(|_| vec![Vec::new(); nch]).collect();
+        let (mut cur, mut next) = bufs.split_at_mut(batch);
+        // Renders the blocks from `first` on into `set`; their peaks.
+        let render = |set: &mut [Vec<Vec<f32>>], first: usize| -> Vec<f32> {
+            let n = set.len().min(nblocks.saturating_sub(first));
+            set[..n]
                 .par_iter_mut()
                 .enumerate()
                 .map_init(Scratch::default, |sc, (j, chans)| {
@@ -387,13 +390,26 @@ impl<'a> RenderJob<'a> {
                     }
                     pk
                 })
-                .collect();
-            for (chans, pk) in bufs[..n].iter().zip(peaks) {
-                peak = peak.max(pk);
+                .collect()
+        };
+        let mut give = |set: &[Vec<Vec<f32>>]| -> Result<(), E> {
+            for chans in set {
                 let slices: Vec<&[f32]> = chans.iter().map(|c| c.as_slice()).collect();
                 sink(&slices)?;
             }
-            first += n;
+            Ok(())
+        };
+        let mut peak = 0f32;
+        let mut peaks = render(cur, 0);
+        let mut first = peaks.len();
+        while !peaks.is_empty() {
+            peak = peaks.iter().fold(peak, |m, &p| m.max(p));
+            let n = peaks.len();
+            let (given, more) = rayon::join(|| give(&cur[..n]), || render(next, first));
+            given?;
+            first += more.len();
+            peaks = more;
+            std::mem::swap(&mut cur, &mut next);
         }
         Ok(peak)
     }
