@@ -103,3 +103,26 @@ fn mono_mode_renders_the_channel_average() {
     let b = run(&[&mix], 44100, &mono, 3);
     assert_eq!(a, b);
 }
+
+/// A multi-channel source is analysed group by group (64 candidates at a time,
+/// each mixing only its own stretch of source): the powers are bit for bit those
+/// of the full mono mix, across many groups and a short last one.
+#[test]
+fn multi_channel_analysis_equals_the_analysis_of_the_mix() {
+    let mut r = rng(77);
+    let a = noise(&mut r, 441_001, 0.8);
+    let b = noise(&mut r, 441_001, 0.3);
+    let c = noise(&mut r, 441_001, 0.5);
+    for chans in [vec![&a[..], &b[..]], vec![&a[..], &b[..], &c[..]]] {
+        let p = gar_core::prepare(&chans, 44_100, &linked(), gar_core::Preset::Custom, 3)
+            .expect("prepare");
+        let s = &p.settings;
+        assert!(p.analysis.len() > 5 * 64, "{} candidates", p.analysis.len());
+        let mix = gar_core::mono_mix(&chans);
+        let whole = gar_core::analysis::analyze(&[&mix[..]], s, 0.9);
+        let grouped = gar_core::analysis::analyze(&chans, s, 0.9);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&grouped.rms_power), bits(&whole.rms_power));
+        assert_eq!(grouped, whole);
+    }
+}

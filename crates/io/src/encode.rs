@@ -420,34 +420,32 @@ fn encode_chunk(
     gain: f32,
     bytes: &mut Vec<u8>,
 ) {
-    let n = (end - start) * channels.len();
-    bytes.clear();
     match bits {
-        Bits::I16 => put::<2>(channels, start, end, n, bytes, |x| {
+        Bits::I16 => put::<2>(channels, start, end, bytes, |x| {
             (quantize(x * gain, 32_767.0) as i16).to_le_bytes()
         }),
-        Bits::I24 => put::<3>(channels, start, end, n, bytes, |x| {
+        Bits::I24 => put::<3>(channels, start, end, bytes, |x| {
             let b = quantize(x * gain, 8_388_607.0).to_le_bytes();
             [b[0], b[1], b[2]]
         }),
-        Bits::F32 => put::<4>(channels, start, end, n, bytes, |x| {
+        Bits::F32 => put::<4>(channels, start, end, bytes, |x| {
             finite_or_zero(x * gain).to_le_bytes()
         }),
     }
 }
 
-/// Writes `f` of every sample of frames `start..end`, interleaved, as `n` slots of `B`
-/// bytes. Mono and stereo get their own loops (they vectorise).
+/// Fills `bytes` with `f` of every sample of frames `start..end`, interleaved, `B` bytes
+/// each. Mono and stereo get their own loops (they vectorise).
 #[inline(always)]
 fn put<const B: usize>(
     channels: &[&[f32]],
     start: usize,
     end: usize,
-    n: usize,
     bytes: &mut Vec<u8>,
     f: impl Fn(f32) -> [u8; B],
 ) {
-    bytes.resize(n * B, 0);
+    bytes.clear();
+    bytes.resize((end - start) * channels.len() * B, 0);
     let (slots, _) = bytes.as_chunks_mut::<B>();
     match channels {
         [mono] => {
