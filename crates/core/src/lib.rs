@@ -24,7 +24,9 @@ pub mod window;
 pub use analysis::Analysis;
 pub use attention::Attention;
 pub use buffer::SampleBuf;
-pub use params::{AttentionNorm, ChannelMode, ParamError, Params, Preset, ScoreType, Settings};
+pub use params::{
+    AttentionNorm, ChannelMode, Normalize, ParamError, Params, Preset, ScoreType, Settings,
+};
 pub use plan::Plan;
 pub use report::Report;
 

@@ -113,6 +113,56 @@ impl fmt::Display for ChannelMode {
     }
 }
 
+/// How the finished output's level is set (SPEC.md section 8.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Normalize {
+    /// Sample peak at `peak_db` dBFS (the original's level by default).
+    Peak,
+    /// Integrated loudness (ITU-R BS.1770 / EBU R128) at `lufs`, the peak kept
+    /// at or below `peak_db`.
+    Loudness,
+    /// No gain anywhere: grains keep the source's level.
+    None,
+}
+
+impl Normalize {
+    pub const ALL: [Normalize; 3] = [Self::Peak, Self::Loudness, Self::None];
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Peak => "peak",
+            Self::Loudness => "loudness",
+            Self::None => "none",
+        }
+    }
+    /// Parses `peak`, `loudness` (alias `lufs`), `none` (alias `off`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "peak" => Some(Self::Peak),
+            "loudness" | "lufs" => Some(Self::Loudness),
+            "none" | "off" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Normalize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// Default output peak, dBFS: `20 log10(0.99)`, the original's level.
+pub fn default_peak_db() -> f64 {
+    20.0 * 0.99f64.log10()
+}
+/// Default loudness target, LUFS.
+pub const DEFAULT_LUFS: f64 = -16.0;
+/// Range of `peak_db`, dBFS.
+pub const PEAK_DB_RANGE: (f64, f64) = (-60.0, 0.0);
+/// Range of `lufs`, LUFS.
+pub const LUFS_RANGE: (f64, f64) = (-70.0, 0.0);
+
 /// The original's seven strategies plus Custom (the defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Preset {
@@ -396,6 +446,15 @@ pub struct Params {
     pub channels: ChannelMode,
     /// Softmax scale. Default range.
     pub attention_norm: AttentionNorm,
+    /// Output level rule. Default peak.
+    pub normalize: Normalize,
+    /// Output sample peak (peak) or peak ceiling (loudness), dBFS, -60..0.
+    /// Default `20 log10(0.99)` = -0.09.
+    pub peak_db: f64,
+    /// Loudness target, LUFS, -70..0. Default -16.
+    pub lufs: f64,
+    /// DC high-pass on the output (SPEC.md section 8.4). Default on.
+    pub dc_block: bool,
 }
 
 impl Default for Params {
@@ -415,6 +474,10 @@ impl Default for Params {
             duration_s: None,
             channels: ChannelMode::Linked,
             attention_norm: AttentionNorm::Range,
+            normalize: Normalize::Peak,
+            peak_db: default_peak_db(),
+            lufs: DEFAULT_LUFS,
+            dc_block: true,
         }
     }
 }
@@ -494,6 +557,12 @@ pub struct Settings {
     pub duration_s: f64,
     pub channels: ChannelMode,
     pub attention_norm: AttentionNorm,
+    pub normalize: Normalize,
+    /// dBFS.
+    pub peak_db: f64,
+    /// LUFS.
+    pub lufs: f64,
+    pub dc_block: bool,
     /// Every clamp or derived rule that changed a requested value, in words.
     pub adjustments: Vec<String>,
 }
@@ -523,6 +592,13 @@ impl Settings {
     /// Output length in frames, `round(D_out * sr)`.
     pub fn output_len(&self) -> usize {
         (self.duration_s * self.sample_rate as f64).round() as usize
+    }
+    /// Number of output channels for a source of `source_channels` channels.
+    pub fn output_channels(&self, source_channels: usize) -> usize {
+        match self.channels {
+            ChannelMode::Mono => 1,
+            ChannelMode::Linked => source_channels,
+        }
     }
     /// Whether grains are pitch-shifted (SPEC.md section 6: jitter > 0.001 st).
     pub fn pitch_active(&self) -> bool {
@@ -615,6 +691,8 @@ impl Params {
         let pj = finite("--pitch-jitter-st", self.pitch_jitter_st)?;
         let rec = finite("--recency", self.recency)?;
         let wet = finite("--wet", self.wet)?;
+        let peak_db = finite("--peak-db", self.peak_db)?;
+        let lufs = finite("--lufs", self.lufs)?;
         let duration = match self.duration_s {
             Some(d) => {
                 let d = positive("--duration", d)?;
@@ -646,6 +724,8 @@ impl Params {
         let pj = c.clamp("--pitch-jitter-st", " st", pj, 0.0, 4.0);
         let rec = c.clamp("--recency", "", rec, 0.0, 1.0);
         let wet = c.clamp("--wet", " %", wet, 0.0, 100.0);
+        let peak_db = c.clamp("--peak-db", " dBFS", peak_db, PEAK_DB_RANGE.0, PEAK_DB_RANGE.1);
+        let lufs = c.clamp("--lufs", " LUFS", lufs, LUFS_RANGE.0, LUFS_RANGE.1);
 
         // Derived rules, in the order of SPEC.md section 1.
         let src_ms = src_s * 1000.0;
@@ -705,6 +785,10 @@ impl Params {
             duration_s: duration.unwrap_or(src_s),
             channels: self.channels,
             attention_norm: self.attention_norm,
+            normalize: self.normalize,
+            peak_db,
+            lufs,
+            dc_block: self.dc_block,
             adjustments: c.adjustments,
         })
     }

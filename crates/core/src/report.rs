@@ -69,6 +69,26 @@ pub struct PlanReport {
     pub pitch_st: Vec<f32>,
 }
 
+/// The level of a finished output (SPEC.md sections 2 and 8.5).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LevelReport {
+    /// `peak`, `loudness` or `none`.
+    pub normalize: String,
+    /// Whether the DC high-pass ran.
+    pub dc_block: bool,
+    /// Gain applied to the source before the grains were cut (section 2), dB.
+    pub source_gain_db: f64,
+    /// Gain applied to the finished output (section 8.5), dB.
+    pub gain_db: f64,
+    /// Output sample peak after every gain, dBFS (`None` for silence).
+    pub peak_dbfs: Option<f64>,
+    /// Integrated loudness of the output, LUFS (measured with `--normalize
+    /// loudness`; `None` otherwise or when the output is too short or silent).
+    pub loudness_lufs: Option<f64>,
+    /// Samples beyond full scale, clipped by an integer output format.
+    pub clipped_samples: u64,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct MostUsed {
     pub index: usize,
@@ -89,6 +109,8 @@ pub struct Report {
     pub gar_version: String,
     pub input: InputInfo,
     pub output: Option<OutputInfo>,
+    /// The output's level (render only).
+    pub level: Option<LevelReport>,
     pub preset: String,
     pub params: ParamsReport,
     pub adjustments: Vec<String>,
@@ -116,6 +138,7 @@ impl Report {
             gar_version: crate::VERSION.to_string(),
             input,
             output,
+            level: None,
             preset: s.preset.id().to_string(),
             params: ParamsReport {
                 grain_ms: s.grain_ms,
