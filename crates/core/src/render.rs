@@ -18,7 +18,21 @@ use crate::window::fill_hann;
 use rayon::prelude::*;
 
 /// Block length of the parallel overlap-add, frames.
-const BLOCK: usize = 1 << 15;
+pub const BLOCK: usize = 1 << 15;
+
+/// Blocks rendered together per batch by [`RenderJob::stream`]: two per thread.
+pub fn stream_batch() -> usize {
+    2 * rayon::current_num_threads().max(1)
+}
+
+/// Peak memory of the block buffers of [`RenderJob::stream`] for
+/// `out_channels` channels, bytes: two batches of blocks (one rendered, one
+/// handed to the sink), plus per-thread scratch of about one block.
+pub fn stream_memory_bytes(out_channels: usize) -> u64 {
+    let block = (BLOCK * 4) as u64;
+    let threads = rayon::current_num_threads().max(1) as u64;
+    2 * stream_batch() as u64 * out_channels as u64 * block + threads * 3 * block
+}
 /// Grains shorter than this (seconds) are not windowed (SPEC.md section 7.3).
 const MIN_WINDOW_S: f64 = 0.0005;
 /// Most window samples kept in tables (32 MB).
@@ -360,7 +374,7 @@ impl<'a> RenderJob<'a> {
     ) -> Result<f32, E> {
         let nch = self.srcs.len();
         let nblocks = self.out_len.div_ceil(BLOCK);
-        let batch = 2 * rayon::current_num_threads().max(1);
+        let batch = stream_batch();
         // Two sets of block buffers: one being rendered, one being handed out.
         let mut bufs: Vec<Vec<Vec<f32>>> = (0..2 * batch).map(|_| vec![Vec::new(); nch]).collect();
         let (mut cur, mut next) = bufs.split_at_mut(batch);
