@@ -63,12 +63,12 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool, plot: bool) -> Result<
         let params = preset.params();
         let prepared = gar_core::prepare(&chans, dec.sample_rate, &params, preset, DEMO_SEED)
             .map_err(|e| anyhow!("demo {}: {e}", preset.id()))?;
-        let out = gar_core::render_prepared(&prepared, &chans);
+        let (out, level) = gar_core::render_prepared(&prepared, &chans);
         let wav = dir.join(format!("{}.wav", preset.id()));
         let json = dir.join(format!("{}.json", preset.id()));
         write_wav(&wav, dec.sample_rate, &out, 1.0, Bits::I24, true)?;
         let frames = out.first().map_or(0, |c| c.len());
-        let report = Report::new(
+        let mut report = Report::new(
             &prepared,
             InputInfo {
                 path: "<built-in demo: tabla and glass hum>".into(),
@@ -86,6 +86,7 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool, plot: bool) -> Result<
                 bits: Bits::I24.to_string(),
             }),
         );
+        report.level = Some(gar_core::report::LevelReport::new(&prepared, &level));
         let bytes = serde_json::to_vec_pretty(&report).map_err(|e| anyhow!(e))?;
         write_atomic(&json, &bytes, true)?;
         if plot {

@@ -327,10 +327,13 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
     let in_bytes = dec.frames as u64 * chans.len() as u64 * 4;
     let wants_picture = a.exports.plot.is_some();
     let mut kept: Option<Vec<SampleBuf>> = None;
+    let mut level: Option<gar_core::Level> = None;
     // GAR_STREAM=1 forces the streaming path (tests compare both paths).
     if safety::renders_in_memory(out_bytes, in_bytes, wants_picture) {
         // Render into memory (one pass), then encode.
-        let (mut out, gain) = gar_core::render_prepared_unscaled(&prepared, &chans);
+        let (mut out, lv) = gar_core::render_prepared_unscaled(&prepared, &chans);
+        let gain = lv.gain;
+        level = Some(lv);
         stage("render", &mut t);
         // The peak gain is applied while encoding, unless the picture needs
         // the finished samples too.
@@ -356,7 +359,10 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
             })
             .map_err(|e| anyhow!(e))?;
         let res = match gar_core::render_prepared_streaming(&prepared, &chans, |b| w.write(b)) {
-            Ok(()) => safety::commit(tmp_seen.as_deref(), || w.finish()),
+            Ok(lv) => {
+                level = Some(lv);
+                safety::commit(tmp_seen.as_deref(), || w.finish())
+            }
             Err(e) => {
                 drop(w); // removes the temporary file before it is forgotten
                 Err(e)
@@ -370,7 +376,7 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
     }
     let input = input_info(&a.input, &dec);
     let frames = out_len;
-    let report = Report::new(
+    let mut report = Report::new(
         &prepared,
         input,
         Some(OutputInfo {
@@ -382,6 +388,10 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
             bits: bits.to_string(),
         }),
     );
+    if let Some(lv) = &level {
+        report.level = Some(gar_core::report::LevelReport::new(&prepared, lv));
+        report.warnings.extend(lv.warnings.iter().cloned());
+    }
     write_exports(
         &a.exports,
         plot_size,

@@ -5,7 +5,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gar_core::plan::{GarRng, Sampler, make_plan, recency_factors, uniform};
-use gar_core::{Params, Preset, analysis, attention, finish, render};
+use gar_core::{Params, Preset, analysis, attention, render};
 use rand_core::SeedableRng;
 use std::hint::black_box;
 
@@ -44,38 +44,51 @@ fn stages(c: &mut Criterion) {
         g.bench_function(format!("render/{} ({name})", preset.id()), |b| {
             b.iter(|| {
                 let fin = render::Finishing {
-                    dry: &chans,
-                    wet: 1.0,
                     fade: 220,
+                    ..render::Finishing::none()
                 };
-                render::render(
+                render::RenderJob::new(
                     &p.plan,
                     &p.analysis,
                     &p.settings,
                     &chans,
                     1.0,
                     p.settings.output_len(),
-                    &fin,
+                    fin,
                 )
+                .render()
             })
         });
     }
-    let p = gar_core::prepare(
-        &chans,
-        sr,
-        &Preset::SelfRemix.params(),
-        Preset::SelfRemix,
-        1,
-    )
-    .unwrap();
-    let out = gar_core::render_prepared(&p, &chans);
-    g.bench_function("finishing/normalize", |b| {
-        b.iter_batched(
-            || out.clone(),
-            |mut o| finish::normalize(&mut o),
-            criterion::BatchSize::LargeInput,
-        )
-    });
+    // Finishing and level on the whole render: the default (DC high-pass,
+    // peak), without the high-pass, and with loudness.
+    for (name, dc_block, normalize) in [
+        (
+            "render_prepared/self-remix (DC on, peak)",
+            true,
+            gar_core::Normalize::Peak,
+        ),
+        (
+            "render_prepared/self-remix (DC off, peak)",
+            false,
+            gar_core::Normalize::Peak,
+        ),
+        (
+            "render_prepared/self-remix (DC on, loudness)",
+            true,
+            gar_core::Normalize::Loudness,
+        ),
+    ] {
+        let params = Params {
+            dc_block,
+            normalize,
+            ..Preset::SelfRemix.params()
+        };
+        let p = gar_core::prepare(&chans, sr, &params, Preset::SelfRemix, 1).unwrap();
+        g.bench_function(name, |b| {
+            b.iter(|| gar_core::render_prepared_unscaled(&p, &chans))
+        });
+    }
     g.finish();
 }
 

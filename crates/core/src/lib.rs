@@ -14,6 +14,7 @@ pub mod analysis;
 pub mod attention;
 pub mod buffer;
 pub mod finish;
+pub mod level;
 pub mod params;
 pub mod plan;
 pub mod render;
@@ -24,6 +25,7 @@ pub mod window;
 pub use analysis::Analysis;
 pub use attention::Attention;
 pub use buffer::SampleBuf;
+pub use level::Level;
 pub use params::{
     AttentionNorm, ChannelMode, Normalize, ParamError, Params, Preset, ScoreType, Settings,
 };
@@ -60,8 +62,10 @@ pub fn prepare(
     let len = channels.first().map_or(0, |c| c.len());
     let settings = params.resolve(preset, sample_rate, len)?;
     let peak = wet_peak(channels, settings.channels);
-    let wet_gain = if peak > 0.0 {
-        (finish::PEAK / peak as f64) as f32
+    // Section 2: the wet source (and the dry, by the same gain) at peak 0.99,
+    // except with `--normalize none`, where nothing is scaled anywhere.
+    let wet_gain = if peak > 0.0 && settings.normalize != Normalize::None {
+        (0.99 / peak as f64) as f32
     } else {
         1.0
     };
@@ -110,7 +114,7 @@ pub fn wet_peak(channels: &[&[f32]], mode: ChannelMode) -> f32 {
             .iter()
             .map(|c| {
                 c.par_chunks(1 << 16)
-                    .map(|b| b.iter().fold(0f32, |m, x| m.max(x.abs())))
+                    .map(finish::block_peak)
                     .reduce(|| 0.0, f32::max)
             })
             .fold(0.0, f32::max)
@@ -168,7 +172,10 @@ fn render_job<'a>(p: &Prepared, wet_src: &'a [&'a [f32]]) -> render::RenderJob<'
     let fin = render::Finishing {
         dry: wet_src,
         wet: s.wet / 100.0,
+        dry_gain: p.wet_gain,
         fade: finish::fade_len(s.duration_s, s.sample_rate),
+        dc_block: s.dc_block,
+        sample_rate: s.sample_rate,
     };
     render::RenderJob::new(
         &p.plan,
@@ -181,39 +188,70 @@ fn render_job<'a>(p: &Prepared, wet_src: &'a [&'a [f32]]) -> render::RenderJob<'
     )
 }
 
-/// Renders a prepared run and finishes it: one output channel per source
-/// channel (linked) or one (mono), `round(D_out * sr)` frames, peak 0.99.
-pub fn render_prepared(p: &Prepared, channels: &[&[f32]]) -> Vec<SampleBuf> {
-    let (mut out, gain) = render_prepared_unscaled(p, channels);
-    finish::scale(&mut out, gain);
-    out
+/// The level decision for finished samples that measured `m` (the loudness
+/// is measured only when the level rule needs it).
+fn decide_level(
+    p: &Prepared,
+    m: render::Measured,
+    loudness: impl FnOnce() -> Option<f64>,
+) -> Level {
+    let l = if p.settings.normalize == Normalize::Loudness {
+        loudness()
+    } else {
+        None
+    };
+    level::decide(&p.settings, m.peak, l, m.over)
 }
 
-/// [`render_prepared`] without its last step: the output before the peak gain,
-/// and that gain. `x * gain` for every sample gives exactly `render_prepared`'s
-/// samples; a writer can apply it as it converts, which saves a pass over the
-/// whole output.
-pub fn render_prepared_unscaled(p: &Prepared, channels: &[&[f32]]) -> (Vec<SampleBuf>, f32) {
+/// Renders a prepared run and finishes it: one output channel per source
+/// channel (linked) or one (mono), `round(D_out * sr)` frames, at the level
+/// of section 8.5. Returns the samples and the level decided.
+pub fn render_prepared(p: &Prepared, channels: &[&[f32]]) -> (Vec<SampleBuf>, Level) {
+    let (mut out, level) = render_prepared_unscaled(p, channels);
+    finish::scale(&mut out, level.gain);
+    (out, level)
+}
+
+/// [`render_prepared`] without its last step: the output before the level
+/// gain, and the level (`level.gain`). `x * gain` for every sample gives
+/// exactly `render_prepared`'s samples; a writer can apply it as it converts,
+/// which saves a pass over the whole output.
+pub fn render_prepared_unscaled(p: &Prepared, channels: &[&[f32]]) -> (Vec<SampleBuf>, Level) {
     let mut mix = None;
     let wet_src = wet_source(&p.settings, channels, &mut mix);
-    let (out, peak) = render_job(p, &wet_src).render();
-    (out, finish::peak_gain(peak))
+    let (out, m) = render_job(p, &wet_src).render();
+    let level = decide_level(p, m, || {
+        let chs: Vec<&[f32]> = out.iter().map(|c| c.as_slice()).collect();
+        level::loudness(&chs, p.settings.sample_rate)
+    });
+    (out, level)
 }
 
 /// Renders a prepared run without holding the output: blocks of finished
-/// output (one slice per channel, in order, peak 0.99) go to `sink`. The plan is
-/// rendered twice (once for the peak, once for the samples), so memory stays at
-/// a few blocks whatever the output length. Same samples as [`render_prepared`].
-/// `sink` runs on a worker thread while the next blocks render.
+/// output (one slice per channel, in order, at the final level) go to `sink`.
+/// The plan is rendered two or three times (the DC estimate when the
+/// high-pass is on, the peak and loudness, then the samples), so memory stays
+/// at a few blocks whatever the output length. Same samples as
+/// [`render_prepared`]. `sink` runs on a worker thread while the next blocks
+/// render. Returns the level.
 pub fn render_prepared_streaming<E: Send>(
     p: &Prepared,
     channels: &[&[f32]],
     sink: impl FnMut(&[&[f32]]) -> Result<(), E> + Send,
-) -> Result<(), E> {
+) -> Result<Level, E> {
     let mut mix = None;
     let wet_src = wet_source(&p.settings, channels, &mut mix);
     let job = render_job(p, &wet_src);
-    let peak = job.stream(1.0, |_| Ok::<(), E>(()))?;
-    job.stream(finish::peak_gain(peak), sink)?;
-    Ok(())
+    let dc = p.settings.dc_block.then(|| job.dc_estimates());
+    let loud = p.settings.normalize == Normalize::Loudness;
+    let mut meter = loud.then(|| level::LoudnessStream::new(wet_src.len(), p.settings.sample_rate));
+    let m = job.stream(1.0, dc.as_deref(), |b| {
+        if let Some(mt) = meter.as_mut() {
+            mt.add(b);
+        }
+        Ok::<(), E>(())
+    })?;
+    let level = decide_level(p, m, || meter.and_then(|mt| mt.finish()));
+    job.stream(level.gain, dc.as_deref(), sink)?;
+    Ok(level)
 }

@@ -195,10 +195,17 @@ impl Renderer<'_> {
                 *o /= e.max(env_floor);
             }
         }
-        // Finishing, sample-local (SPEC.md section 8.2-8.3), on this block.
-        for (out, dry) in outs.iter_mut().zip(fin.dry) {
-            finish::fade_block(out, a, out_len, fin.fade);
-            finish::mix_dry_block(out, dry, a, fin.wet);
+        // Finishing, sample-local, on this block: the dry mix, then (without
+        // the DC high-pass, which must run first) the fades.
+        if let Some(dry) = finish::dry_factor(fin.wet, fin.dry_gain) {
+            for (out, src) in outs.iter_mut().zip(fin.dry) {
+                finish::mix_dry_block(out, src, a, fin.wet, dry);
+            }
+        }
+        if !fin.dc_block {
+            for out in outs.iter_mut() {
+                finish::fade_block(out, a, out_len, fin.fade);
+            }
         }
     }
 }
@@ -210,8 +217,54 @@ pub struct Finishing<'a> {
     pub dry: &'a [&'a [f32]],
     /// Wet share, 0..1.
     pub wet: f64,
+    /// Gain of the dry signal: the source gain of section 2.
+    pub dry_gain: f32,
     /// Edge fade length, frames (0 = none).
     pub fade: usize,
+    /// Whether the DC high-pass runs (then the fades come after it).
+    pub dc_block: bool,
+    /// Sample rate, Hz (for the DC high-pass).
+    pub sample_rate: u32,
+}
+
+impl Finishing<'_> {
+    /// No dry mix, no fades, no DC high-pass: the overlap-added wet signal.
+    pub fn none() -> Finishing<'static> {
+        Finishing {
+            dry: &[],
+            wet: 1.0,
+            dry_gain: 1.0,
+            fade: 0,
+            dc_block: false,
+            sample_rate: 1,
+        }
+    }
+}
+
+/// What the last finishing pass measured: the peak and the count of samples
+/// beyond full scale (both before the level gain).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Measured {
+    pub peak: f32,
+    pub over: u64,
+}
+
+impl Measured {
+    fn of(outs: &[&mut [f32]]) -> Measured {
+        Measured {
+            peak: outs
+                .iter()
+                .map(|o| finish::block_peak(o))
+                .fold(0.0, f32::max),
+            over: outs.iter().map(|o| finish::count_over(o)).sum(),
+        }
+    }
+    fn max(self, o: Measured) -> Measured {
+        Measured {
+            peak: self.peak.max(o.peak),
+            over: self.over + o.over,
+        }
+    }
 }
 
 /// A plan made ready to render: grain placements, windows, varispeed tables
@@ -311,17 +364,9 @@ impl<'a> RenderJob<'a> {
         }
     }
 
-    /// Output length, frames.
-    pub fn out_len(&self) -> usize {
-        self.out_len
-    }
-
-    /// Number of output channels.
-    pub fn channels(&self) -> usize {
-        self.srcs.len()
-    }
-
-    fn block(&self, bi: usize, outs: &mut [&mut [f32]], sc: &mut Scratch) -> f32 {
+    /// Renders block `bi` (overlap-add, envelope division, dry mix and,
+    /// without the DC high-pass, the fades) into `outs`.
+    fn block(&self, bi: usize, outs: &mut [&mut [f32]], sc: &mut Scratch) {
         self.renderer().block(
             bi * BLOCK,
             outs,
@@ -332,33 +377,98 @@ impl<'a> RenderJob<'a> {
             self.out_len,
             sc,
         );
-        outs.iter()
-            .flat_map(|o| o.iter())
-            .fold(0f32, |m, x| m.max(x.abs()))
     }
 
-    /// Renders everything into new buffers; returns them and their peak.
-    pub fn render(&self) -> (Vec<SampleBuf>, f32) {
+    /// The last finishing steps of block `bi` once the DC estimate `dc` is
+    /// known (one per channel): subtract it, fade the edges; then measure.
+    fn finish_block(
+        &self,
+        bi: usize,
+        outs: &mut [&mut [f32]],
+        dc: Option<&[Vec<f32>]>,
+    ) -> Measured {
+        if let Some(dc) = dc {
+            let r = finish::dc_block_len(self.fin.sample_rate);
+            for (out, d) in outs.iter_mut().zip(dc) {
+                finish::subtract_dc_block(out, bi * BLOCK, d, r);
+                finish::fade_block(out, bi * BLOCK, self.out_len, self.fin.fade);
+            }
+        }
+        Measured::of(outs)
+    }
+
+    /// The block means of block `bi`'s channels, for the DC estimate.
+    fn means(&self, outs: &[&mut [f32]], means: &mut [Vec<f64>]) {
+        let r = finish::dc_block_len(self.fin.sample_rate);
+        for (o, m) in outs.iter().zip(means.iter_mut()) {
+            finish::block_means(o, r, m);
+        }
+    }
+
+    fn nblocks(&self) -> usize {
+        self.out_len.div_ceil(BLOCK)
+    }
+
+    /// The DC estimates from per-block means (block order), one per channel.
+    fn estimates(&self, per_block: Vec<Vec<Vec<f64>>>) -> Vec<Vec<f32>> {
+        let nch = self.srcs.len();
+        let mut chans: Vec<Vec<f64>> = vec![Vec::new(); nch];
+        for b in per_block {
+            for (c, m) in chans.iter_mut().zip(b) {
+                c.extend_from_slice(&m);
+            }
+        }
+        chans
+            .into_par_iter()
+            .map(|m| finish::dc_estimate(m, self.fin.sample_rate))
+            .collect()
+    }
+
+    /// Renders and finishes everything into new buffers (every step of
+    /// section 8 but the level gain); returns them and what was measured.
+    pub fn render(&self) -> (Vec<SampleBuf>, Measured) {
         let mut out: Vec<SampleBuf> = self
             .srcs
             .iter()
             .map(|_| SampleBuf::zeroed(self.out_len))
             .collect();
-        let nblocks = self.out_len.div_ceil(BLOCK);
-        let mut per_block: Vec<Vec<&mut [f32]>> = (0..nblocks).map(|_| Vec::new()).collect();
+        let mut per_block: Vec<Vec<&mut [f32]>> = (0..self.nblocks()).map(|_| Vec::new()).collect();
         for ch in out.iter_mut() {
             for (bi, sl) in ch.chunks_mut(BLOCK).enumerate() {
                 per_block[bi].push(sl);
             }
         }
-        let peak = per_block
-            .into_par_iter()
+        let nch = self.srcs.len();
+        let dc = self.fin.dc_block;
+        // Without the DC high-pass a block is finished in one pass; with it,
+        // its means are taken while it is hot and the rest waits for the estimate.
+        let first: Vec<(Vec<Vec<f64>>, Measured)> = per_block
+            .par_iter_mut()
             .enumerate()
-            .map_init(Scratch::default, |sc, (bi, mut outs)| {
-                self.block(bi, &mut outs, sc)
+            .map_init(Scratch::default, |sc, (bi, outs)| {
+                self.block(bi, outs, sc);
+                if dc {
+                    let mut m = vec![Vec::new(); nch];
+                    self.means(outs, &mut m);
+                    (m, Measured::default())
+                } else {
+                    (Vec::new(), Measured::of(outs))
+                }
             })
-            .reduce(|| 0.0, f32::max);
-        (out, peak)
+            .collect();
+        let measured = if dc {
+            let est = self.estimates(first.into_iter().map(|(m, _)| m).collect());
+            per_block
+                .into_par_iter()
+                .enumerate()
+                .map(|(bi, mut outs)| self.finish_block(bi, &mut outs, Some(&est)))
+                .reduce(Measured::default, Measured::max)
+        } else {
+            first
+                .iter()
+                .fold(Measured::default(), |m, (_, g)| m.max(*g))
+        };
+        (out, measured)
     }
 
     /// Renders block by block, in output order, handing each finished block
@@ -366,20 +476,22 @@ impl<'a> RenderJob<'a> {
     /// in parallel a few at a time, so memory stays a few blocks, and the next
     /// few are rendered while `sink` takes the last ones (writing a file is
     /// mostly the kernel's copying, which then overlaps the rendering).
-    /// Returns the peak before `scale`.
+    /// `dc` is the DC estimate from [`RenderJob::dc_estimates`] when the DC
+    /// high-pass is on. Returns what was measured before `scale`.
     pub fn stream<E: Send>(
         &self,
         scale: f32,
+        dc: Option<&[Vec<f32>]>,
         mut sink: impl FnMut(&[&[f32]]) -> Result<(), E> + Send,
-    ) -> Result<f32, E> {
+    ) -> Result<Measured, E> {
         let nch = self.srcs.len();
-        let nblocks = self.out_len.div_ceil(BLOCK);
+        let nblocks = self.nblocks();
         let batch = stream_batch();
         // Two sets of block buffers: one being rendered, one being handed out.
         let mut bufs: Vec<Vec<Vec<f32>>> = (0..2 * batch).map(|_| vec![Vec::new(); nch]).collect();
         let (mut cur, mut next) = bufs.split_at_mut(batch);
-        // Renders the blocks from `first` on into `set`; their peaks.
-        let render = |set: &mut [Vec<Vec<f32>>], first: usize| -> Vec<f32> {
+        // Renders the blocks from `first` on into `set`; what they measured.
+        let render = |set: &mut [Vec<Vec<f32>>], first: usize| -> Vec<Measured> {
             let n = set.len().min(nblocks.saturating_sub(first));
             set[..n]
                 .par_iter_mut()
@@ -394,7 +506,8 @@ impl<'a> RenderJob<'a> {
                             &mut c[..]
                         })
                         .collect();
-                    let pk = self.block(bi, &mut outs, sc);
+                    self.block(bi, &mut outs, sc);
+                    let m = self.finish_block(bi, &mut outs, dc);
                     if scale != 1.0 {
                         for o in outs.iter_mut() {
                             for x in o.iter_mut() {
@@ -402,7 +515,7 @@ impl<'a> RenderJob<'a> {
                             }
                         }
                     }
-                    pk
+                    m
                 })
                 .collect()
         };
@@ -413,35 +526,46 @@ impl<'a> RenderJob<'a> {
             }
             Ok(())
         };
-        let mut peak = 0f32;
-        let mut peaks = render(cur, 0);
-        let mut first = peaks.len();
-        while !peaks.is_empty() {
-            peak = peaks.iter().fold(peak, |m, &p| m.max(p));
-            let n = peaks.len();
+        let mut measured = Measured::default();
+        let mut got = render(cur, 0);
+        let mut first = got.len();
+        while !got.is_empty() {
+            measured = got.iter().fold(measured, |m, &g| m.max(g));
+            let n = got.len();
             let (given, more) = rayon::join(|| give(&cur[..n]), || render(next, first));
             given?;
             first += more.len();
-            peaks = more;
+            got = more;
             std::mem::swap(&mut cur, &mut next);
         }
-        Ok(peak)
+        Ok(measured)
     }
-}
 
-/// Renders `plan` from the wet source `srcs` (one slice per output channel,
-/// multiplied by `gain`) into `out_len` frames per channel, with fades and the
-/// dry mix of `fin` applied (the peak normalisation is left to the caller).
-pub fn render(
-    plan: &Plan,
-    analysis: &Analysis,
-    s: &Settings,
-    srcs: &[&[f32]],
-    gain: f32,
-    out_len: usize,
-    fin: &Finishing,
-) -> Vec<SampleBuf> {
-    RenderJob::new(plan, analysis, s, srcs, gain, out_len, *fin)
-        .render()
-        .0
+    /// The DC estimates of the whole output (one per channel), rendered block
+    /// by block without holding it: the first pass of a streamed render with
+    /// the DC high-pass on.
+    pub fn dc_estimates(&self) -> Vec<Vec<f32>> {
+        let nch = self.srcs.len();
+        let means: Vec<Vec<Vec<f64>>> = (0..self.nblocks())
+            .into_par_iter()
+            .map_init(
+                || (Scratch::default(), vec![Vec::<f32>::new(); nch]),
+                |(sc, chans), bi| {
+                    let len = BLOCK.min(self.out_len - bi * BLOCK);
+                    let mut outs: Vec<&mut [f32]> = chans
+                        .iter_mut()
+                        .map(|c| {
+                            c.resize(len, 0.0);
+                            &mut c[..]
+                        })
+                        .collect();
+                    self.block(bi, &mut outs, sc);
+                    let mut m = vec![Vec::new(); nch];
+                    self.means(&outs, &mut m);
+                    m
+                },
+            )
+            .collect();
+        self.estimates(means)
+    }
 }

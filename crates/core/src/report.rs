@@ -89,6 +89,24 @@ pub struct LevelReport {
     pub clipped_samples: u64,
 }
 
+impl LevelReport {
+    /// The level of a run rendered with `p` whose level stage decided `level`.
+    pub fn new(p: &Prepared, level: &crate::Level) -> LevelReport {
+        let s = &p.settings;
+        LevelReport {
+            normalize: s.normalize.id().to_string(),
+            dc_block: s.dc_block,
+            source_gain_db: 20.0 * (p.wet_gain as f64).log10(),
+            gain_db: level.gain_db(),
+            peak_dbfs: level.peak_dbfs(),
+            loudness_lufs: level
+                .loudness
+                .map(|l| l + 20.0 * (level.gain as f64).log10()),
+            clipped_samples: level.clipped,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct MostUsed {
     pub index: usize,

@@ -43,7 +43,7 @@ fn bits<C: AsRef<[f32]>>(y: &[C]) -> Vec<Vec<u32>> {
 fn run(x: &[Vec<f32>], p: &Params, seed: u64) -> (gar_core::Prepared, Vec<Vec<u32>>) {
     let chs: Vec<&[f32]> = x.iter().map(|c| c.as_slice()).collect();
     let prep = gar_core::prepare(&chs, 44100, p, Preset::Custom, seed).unwrap();
-    let y = gar_core::render_prepared(&prep, &chs);
+    let y = gar_core::render_prepared(&prep, &chs).0;
     (prep, bits(&y))
 }
 

@@ -5,15 +5,18 @@ mod common;
 
 use gar_core::analysis::analyze;
 use gar_core::plan::Plan;
-use gar_core::render::{Finishing, placements, render};
+use gar_core::render::{Finishing, RenderJob, placements};
 use gar_core::{Params, Preset, ScoreType};
 
 /// Every preset's grain/hop/candidate hop (with its own alpha, floor, score,
 /// recency and wet) but no jitter.
+/// No jitter, and no DC high-pass (these tests are about the overlap-add,
+/// which must keep a DC source at DC).
 fn no_jitter(p: Preset) -> Params {
     Params {
         time_jitter_ms: 0.0,
         pitch_jitter_st: 0.0,
+        dc_block: false,
         ..p.params()
     }
 }
@@ -26,12 +29,9 @@ fn raw_render(
     srcs: &[&[f32]],
     gain: f32,
 ) -> Vec<Vec<f32>> {
-    let fin = Finishing {
-        dry: srcs,
-        wet: 1.0,
-        fade: 0,
-    };
-    render(plan, an, s, srcs, gain, s.output_len(), &fin)
+    RenderJob::new(plan, an, s, srcs, gain, s.output_len(), Finishing::none())
+        .render()
+        .0
         .into_iter()
         .map(|c| c.to_vec())
         .collect()
@@ -51,7 +51,7 @@ fn dc_in_dc_out_for_every_preset() {
         for preset in Preset::ALL {
             let params = no_jitter(preset);
             let p = gar_core::prepare(&[&x], sr, &params, preset, 42).unwrap();
-            let y = gar_core::render_prepared(&p, &[&x]);
+            let y = gar_core::render_prepared(&p, &[&x]).0;
             assert_eq!(y.len(), 1);
             assert_eq!(y[0].len(), len);
             let l = p.analysis.grain_len;
@@ -102,7 +102,7 @@ fn a_phase_coherent_sine_keeps_its_amplitude_for_every_preset() {
     for preset in Preset::ALL {
         let params = no_jitter(preset);
         let p = gar_core::prepare(&[&x], sr, &params, preset, 5).unwrap();
-        let y = &gar_core::render_prepared(&p, &[&x])[0];
+        let y = &gar_core::render_prepared(&p, &[&x]).0[0];
         let (a, b) = interior(len, p.analysis.grain_len, sr);
         let rms: Vec<f64> = y[a..b]
             .chunks_exact(48)

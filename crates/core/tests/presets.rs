@@ -1,7 +1,7 @@
 //! The defaults and the preset table equal SPEC.md section 1, value by value,
 //! and `Preset::parse` accepts every name a user may type.
 
-use gar_core::{AttentionNorm, ChannelMode, Params, Preset, ScoreType};
+use gar_core::{AttentionNorm, ChannelMode, Normalize, Params, Preset, ScoreType};
 
 #[test]
 fn defaults_equal_spec_section_1() {
@@ -20,6 +20,11 @@ fn defaults_equal_spec_section_1() {
         duration_s: None,
         channels: ChannelMode::Linked,
         attention_norm: AttentionNorm::Range,
+        // Section 8: peak at 20 log10(0.99) dBFS, the DC high-pass on.
+        normalize: Normalize::Peak,
+        peak_db: 20.0 * 0.99f64.log10(),
+        lufs: -16.0,
+        dc_block: true,
     };
     assert_eq!(Params::default(), expected);
     assert_eq!(Preset::Custom.params(), expected);
@@ -75,6 +80,10 @@ fn preset_table_equals_spec_section_1() {
             duration_s: None,
             channels: ChannelMode::Linked,
             attention_norm: AttentionNorm::Range,
+            normalize: Normalize::Peak,
+            peak_db: 20.0 * 0.99f64.log10(),
+            lufs: -16.0,
+            dc_block: true,
         };
         assert_eq!(preset.params(), expected, "{title}");
         assert_eq!(preset.id(), id);

@@ -6,7 +6,7 @@
 mod common;
 
 use gar_core::plan::uniform;
-use gar_core::{AttentionNorm, ChannelMode, ParamError, Params, Preset, ScoreType};
+use gar_core::{AttentionNorm, ChannelMode, Normalize, ParamError, Params, Preset, ScoreType};
 use proptest::prelude::*;
 
 /// A log-uniform value in [10^lo, 10^hi].
@@ -39,12 +39,19 @@ prop_compose! {
         duration_s in prop_oneof![Just(None), log_range(-2.3, 0.3).prop_map(Some)],
         mono in any::<bool>(),
         mean in any::<bool>(),
+        dc_block in any::<bool>(),
+        loudness in any::<bool>(),
+        lufs in -40.0..-5.0f64,
     ) -> Params {
         Params {
             grain_ms, hop_ms, cand_hop_ms, alpha, floor_db, score, transient_weight,
             time_jitter_ms, pitch_jitter_st, recency, wet, duration_s,
             channels: if mono { ChannelMode::Mono } else { ChannelMode::Linked },
             attention_norm: if mean { AttentionNorm::Mean } else { AttentionNorm::Range },
+            normalize: if loudness { Normalize::Loudness } else { Normalize::Peak },
+            lufs,
+            dc_block,
+            ..Params::default()
         }
     }
 }
@@ -93,7 +100,7 @@ proptest! {
         prop_assume!(s.output_len() as f64 * overlap * taps * channels as f64 <= 1.5e7);
 
         let p = gar_core::prepare(&chs, sr, &params, Preset::Custom, seed).expect("prepare");
-        let y = gar_core::render_prepared(&p, &chs);
+        let y = gar_core::render_prepared(&p, &chs).0;
         let want_ch = if params.channels == ChannelMode::Mono { 1 } else { channels };
         prop_assert_eq!(y.len(), want_ch);
         let d_out = params.duration_s.unwrap_or(len as f64 / sr as f64);
@@ -116,7 +123,8 @@ proptest! {
         let again = gar_core::render_prepared(
             &gar_core::prepare(&chs, sr, &params, Preset::Custom, seed).unwrap(),
             &chs,
-        );
+        )
+        .0;
         prop_assert_eq!(y, again);
     }
 

@@ -41,7 +41,7 @@ fn non_finite_samples_do_not_panic_the_engine() {
             assert!(p.analysis.score.iter().all(|s| s.is_finite()));
             let total: f64 = p.attention.prob.iter().sum();
             assert!((total - 1.0).abs() < 1e-9);
-            let out = gar_core::render_prepared(&p, &chans);
+            let out = gar_core::render_prepared(&p, &chans).0;
             assert_eq!(out.len(), chans.len());
         }
     }

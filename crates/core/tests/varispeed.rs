@@ -7,7 +7,7 @@ mod common;
 use common::{sine, zero_crossing_freq};
 use gar_core::analysis::analyze;
 use gar_core::plan::Plan;
-use gar_core::render::{Finishing, placements, render};
+use gar_core::render::{Finishing, RenderJob, placements};
 use gar_core::varispeed::{Varispeed, shifted_len};
 use gar_core::{Params, Preset, Settings};
 
@@ -108,12 +108,18 @@ fn one_grain(src: &[f32], st: f32) -> (Vec<f32>, usize) {
         pitch_st: vec![st],
     };
     let (pl, _) = placements(&plan, &an, &s);
-    let fin = Finishing {
-        dry: &[src],
-        wet: 1.0,
-        fade: 0,
-    };
-    let out = render(&plan, &an, &s, &[src], 1.0, s.output_len(), &fin);
+    let srcs = [src];
+    let out = RenderJob::new(
+        &plan,
+        &an,
+        &s,
+        &srcs,
+        1.0,
+        s.output_len(),
+        Finishing::none(),
+    )
+    .render()
+    .0;
     (out.into_iter().next().unwrap().to_vec(), pl[0].len)
 }
 

@@ -33,6 +33,7 @@ pub fn settings(params: &Params, preset: Preset, sr: u32, len: usize) -> Setting
 pub fn run(channels: &[&[f32]], sr: u32, params: &Params, seed: u64) -> Vec<Vec<f32>> {
     let p = gar_core::prepare(channels, sr, params, Preset::Custom, seed).expect("prepare");
     gar_core::render_prepared(&p, channels)
+        .0
         .into_iter()
         .map(|c| c.to_vec())
         .collect()
