@@ -16,10 +16,11 @@
 //!    ([`dc_block_len`]: a power of two near `sr / 689`, 64 at 44.1 and
 //!    48 kHz), and each block's mean is taken;
 //! 2. the sequence of means runs through a second-order Butterworth low-pass
-//!    with its corner at [`DC_CORNER_HZ`] (5 Hz), forwards and then backwards
+//!    with its corner at [`DC_CORNER_HZ`] (5 Hz), backwards and then forwards
 //!    (zero phase, so the bass keeps its timing), each direction starting at
-//!    rest on its first value (so that an offset present from the first frame
-//!    gives no start-up transient);
+//!    rest on the mean of its first 50 ms (so that an offset present from the first frame
+//!    gives no start-up transient; backwards first, so that the forward pass
+//!    starts on a value that has seen past the start's fade-in ramp);
 //! 3. this smooth DC estimate, linearly interpolated between block centres,
 //!    is subtracted from every frame.
 //!
@@ -115,7 +116,7 @@ pub fn block_means(x: &[f32], r: usize, means: &mut Vec<f64>) {
 }
 
 /// One direction of the second-order Butterworth low-pass (bilinear transform,
-/// corner `fc` at sample rate `fs`), in place, starting at rest on `v[0]`.
+/// corner `fc` at sample rate `fs`), in place, starting at rest.
 fn lowpass_pass(v: &mut [f64], fc: f64, fs: f64, backwards: bool) {
     let k = (std::f64::consts::PI * (fc / fs).min(0.49)).tan();
     let q = std::f64::consts::FRAC_1_SQRT_2;
@@ -128,8 +129,12 @@ fn lowpass_pass(v: &mut [f64], fc: f64, fs: f64, backwards: bool) {
     if n == 0 {
         return;
     }
-    let first = if backwards { v[n - 1] } else { v[0] };
-    // At rest on `first`: unit DC gain, so every delayed value equals it.
+    // At rest on the mean of the first 50 ms in the pass's direction (one
+    // block mean alone carries the content's ripple): unit DC gain, so every
+    // delayed value equals it.
+    let m = ((0.05 * fs).round() as usize).clamp(1, n);
+    let edge = if backwards { &v[n - m..] } else { &v[..m] };
+    let first = edge.iter().sum::<f64>() / m as f64;
     let (mut x1, mut x2, mut y1, mut y2) = (first, first, first, first);
     let mut step = |x: &mut f64| {
         let y = b0 * *x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
@@ -150,15 +155,38 @@ fn lowpass_pass(v: &mut [f64], fc: f64, fs: f64, backwards: bool) {
 /// of the means (forwards, then backwards), as f32 for the subtraction.
 pub fn dc_estimate(mut means: Vec<f64>, sample_rate: u32) -> Vec<f32> {
     let fs = sample_rate as f64 / dc_block_len(sample_rate) as f64;
-    lowpass_pass(&mut means, DC_CORNER_HZ, fs, false);
+    // Backwards first: the forward pass then starts at rest on a value that
+    // already saw the level after the start, where the output ramps up from
+    // its fade-in (starting on the ramp would leave a start-up transient).
     lowpass_pass(&mut means, DC_CORNER_HZ, fs, true);
+    lowpass_pass(&mut means, DC_CORNER_HZ, fs, false);
     means.into_iter().map(|m| m as f32).collect()
 }
 
 /// Subtracts the DC estimate `dc` (one value per `r`-frame block, taken at
 /// the block's centre `j r + r/2`, linearly interpolated between centres and
 /// held beyond the first and last) from a block holding frames `start..`.
-pub fn subtract_dc_block(out: &mut [f32], start: usize, dc: &[f32], r: usize) {
+/// Over the first `ramp.len()` frames of the output, the estimate is scaled
+/// by `ramp` (the mix's own fade-in there: the first half-grain of the wet
+/// signal rises from zero, and an offset it carries rises with it).
+pub fn subtract_dc_block(out: &mut [f32], start: usize, dc: &[f32], r: usize, ramp: &[f32]) {
+    let end = start + out.len();
+    if start < ramp.len() {
+        // The ramped head, frame by frame (at most one grain long).
+        let n = ramp.len().min(end) - start;
+        let mut head = vec![0f32; n];
+        subtract_dc_plain(&mut head, start, dc, r);
+        for ((y, d), g) in out.iter_mut().zip(&head).zip(&ramp[start..]) {
+            // `head` holds -estimate.
+            *y += d * g;
+        }
+        subtract_dc_plain(&mut out[n..], start + n, dc, r);
+    } else {
+        subtract_dc_plain(out, start, dc, r);
+    }
+}
+
+fn subtract_dc_plain(out: &mut [f32], start: usize, dc: &[f32], r: usize) {
     let Some(&last) = dc.last() else { return };
     let half = r / 2;
     let inv = 1.0 / r as f32;

@@ -54,9 +54,33 @@ impl Level {
 }
 
 /// Loudness chunk length, seconds (a multiple of the 100 ms gating step).
-const CHUNK_S: u32 = 30;
-/// Warm-up before each chunk, frames per second of audio (400 ms).
-const WARMUP_DIV: u32 = 10;
+const CHUNK_S: usize = 30;
+
+/// The frames chunk `k` of a `len`-frame output feeds its meter, as the
+/// `ebur128` crate's recipe for parallel measurement has it: every chunk
+/// but the first starts 400 ms early, the first 100 ms of which only warm
+/// its filters up (`seed`), the other 300 ms completing the gating blocks
+/// that straddle the boundary. Returns `(seed, add)` ranges.
+fn chunk_ranges(k: usize, len: usize, sr: u32) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let sr = sr as usize;
+    let (a, b) = (k * CHUNK_S * sr, ((k + 1) * CHUNK_S * sr).min(len));
+    if k == 0 {
+        (0..0, a..b)
+    } else {
+        let s = a - 4 * sr / 10;
+        let w = s + sr / 10;
+        (s..w, w..b)
+    }
+}
+
+fn chunks(len: usize, sr: u32) -> usize {
+    len.div_ceil(CHUNK_S * sr as usize)
+}
+
+fn pooled(meters: &[EbuR128]) -> Option<f64> {
+    let l = EbuR128::loudness_global_multiple(meters.iter()).ok()?;
+    l.is_finite().then_some(l)
+}
 
 /// Integrated loudness of planar `chs` at `sr`, LUFS (`None` if silent or too
 /// short to hold one gating block). The channel weights are BS.1770's default
@@ -66,25 +90,91 @@ pub fn loudness(chs: &[&[f32]], sr: u32) -> Option<f64> {
     if len == 0 || sr == 0 {
         return None;
     }
-    let chunk = (CHUNK_S as usize) * sr as usize;
-    let warm = (4 * sr / WARMUP_DIV) as usize;
-    let n = len.div_ceil(chunk);
-    let meters: Vec<EbuR128> = (0..n)
+    let meters: Vec<EbuR128> = (0..chunks(len, sr))
         .into_par_iter()
         .map(|k| {
-            let (a, b) = (k * chunk, ((k + 1) * chunk).min(len));
+            let (seed, add) = chunk_ranges(k, len, sr);
             let mut m = EbuR128::new(chs.len() as u32, sr, Mode::I).ok()?;
-            if k > 0 {
-                let w: Vec<&[f32]> = chs.iter().map(|c| &c[a - warm.min(a)..a]).collect();
+            if !seed.is_empty() {
+                let w: Vec<&[f32]> = chs.iter().map(|c| &c[seed.clone()]).collect();
                 m.seed_frames_planar_f32(&w).ok()?;
             }
-            let p: Vec<&[f32]> = chs.iter().map(|c| &c[a..b]).collect();
+            let p: Vec<&[f32]> = chs.iter().map(|c| &c[add.clone()]).collect();
             m.add_frames_planar_f32(&p).ok()?;
             Some(m)
         })
         .collect::<Option<Vec<_>>>()?;
-    let l = EbuR128::loudness_global_multiple(meters.iter()).ok()?;
-    l.is_finite().then_some(l)
+    pooled(&meters)
+}
+
+/// [`loudness`] measured from frames handed over in order, in blocks of any
+/// size (the streamed render's pass): the same chunks, warm-ups and meters,
+/// so the same value as [`loudness`] on the whole output of `len` frames.
+pub struct LoudnessStream {
+    sr: u32,
+    channels: usize,
+    len: usize,
+    pos: usize,
+    meters: Vec<Option<EbuR128>>,
+    failed: bool,
+}
+
+impl LoudnessStream {
+    pub fn new(channels: usize, sr: u32, len: usize) -> Self {
+        LoudnessStream {
+            sr,
+            channels,
+            len,
+            pos: 0,
+            meters: (0..chunks(len, sr)).map(|_| None).collect(),
+            failed: false,
+        }
+    }
+
+    /// Adds the next frames (one slice per channel, equal lengths).
+    pub fn add(&mut self, block: &[&[f32]]) {
+        let n = block.first().map_or(0, |c| c.len());
+        let (p, q) = (self.pos, self.pos + n);
+        self.pos = q;
+        if self.failed || n == 0 {
+            return;
+        }
+        let chunk = CHUNK_S * self.sr as usize;
+        // The chunks whose ranges can meet [p, q): this one and the next.
+        let k0 = (p / chunk).min(self.meters.len().saturating_sub(1));
+        for k in k0..(k0 + 2).min(self.meters.len()) {
+            let (seed, add) = chunk_ranges(k, self.len, self.sr);
+            for (range, is_seed) in [(seed, true), (add, false)] {
+                let (a, b) = (range.start.max(p), range.end.min(q));
+                if a >= b {
+                    continue;
+                }
+                if self.meters[k].is_none() {
+                    self.meters[k] = EbuR128::new(self.channels as u32, self.sr, Mode::I).ok();
+                }
+                let Some(m) = self.meters[k].as_mut() else {
+                    self.failed = true;
+                    return;
+                };
+                let seg: Vec<&[f32]> = block.iter().map(|c| &c[a - p..b - p]).collect();
+                let r = if is_seed {
+                    m.seed_frames_planar_f32(&seg)
+                } else {
+                    m.add_frames_planar_f32(&seg)
+                };
+                self.failed |= r.is_err();
+            }
+        }
+    }
+
+    /// The integrated loudness of everything added.
+    pub fn finish(self) -> Option<f64> {
+        if self.failed || self.pos != self.len {
+            return None;
+        }
+        let meters: Vec<EbuR128> = self.meters.into_iter().flatten().collect();
+        pooled(&meters)
+    }
 }
 
 /// The level rule of section 8.5 for an output whose finished samples have
@@ -143,95 +233,5 @@ pub fn decide(s: &Settings, peak: f32, loudness: Option<f64>, over: u64) -> Leve
         loudness,
         clipped,
         warnings,
-    }
-}
-
-/// [`loudness`] measured from frames handed over in order, in blocks of any
-/// size (the streamed render's pass): the same chunks, warm-ups and meters,
-/// so the same value as [`loudness`] on the whole output.
-pub struct LoudnessStream {
-    sr: u32,
-    channels: usize,
-    chunk: usize,
-    warm: usize,
-    pos: usize,
-    done: Vec<EbuR128>,
-    cur: Option<EbuR128>,
-    next: Option<EbuR128>,
-    failed: bool,
-}
-
-impl LoudnessStream {
-    pub fn new(channels: usize, sr: u32) -> Self {
-        LoudnessStream {
-            sr,
-            channels,
-            chunk: (CHUNK_S as usize) * sr as usize,
-            warm: (4 * sr / WARMUP_DIV) as usize,
-            pos: 0,
-            done: Vec::new(),
-            cur: None,
-            next: None,
-            failed: false,
-        }
-    }
-
-    fn meter(&mut self) -> Option<EbuR128> {
-        let m = EbuR128::new(self.channels as u32, self.sr, Mode::I).ok();
-        self.failed |= m.is_none();
-        m
-    }
-
-    /// Adds the next frames (one slice per channel, equal lengths).
-    pub fn add(&mut self, block: &[&[f32]]) {
-        let n = block.first().map_or(0, |c| c.len());
-        let mut off = 0;
-        while off < n && !self.failed {
-            let pos = self.pos + off;
-            let k = pos / self.chunk;
-            let a = k * self.chunk;
-            if pos == a {
-                // A chunk starts: its meter (seeded already, for k > 0) takes over.
-                if let Some(m) = self.cur.take() {
-                    self.done.push(m);
-                }
-                self.cur = if k == 0 {
-                    self.meter()
-                } else {
-                    self.next.take()
-                };
-            }
-            let next_a = a + self.chunk;
-            let warm_a = next_a - self.warm.min(self.chunk);
-            // Frames up to the next event: the end of the block, the start of
-            // the next chunk's warm-up, or the next chunk.
-            let stop = if pos < warm_a { warm_a } else { next_a }.min(self.pos + n);
-            let seg: Vec<&[f32]> = block.iter().map(|c| &c[off..stop - self.pos]).collect();
-            if let Some(m) = self.cur.as_mut() {
-                self.failed |= m.add_frames_planar_f32(&seg).is_err();
-            }
-            if pos >= warm_a {
-                if self.next.is_none() {
-                    self.next = self.meter();
-                }
-                if let Some(m) = self.next.as_mut() {
-                    self.failed |= m.seed_frames_planar_f32(&seg).is_err();
-                }
-            }
-            off = stop - self.pos;
-        }
-        self.pos += n;
-    }
-
-    /// The integrated loudness of everything added.
-    pub fn finish(mut self) -> Option<f64> {
-        if self.failed {
-            return None;
-        }
-        if let Some(m) = self.cur.take() {
-            self.done.push(m);
-        }
-        let l = EbuR128::loudness_global_multiple(self.done.iter()).ok()?;
-        l.is_finite().then_some(l)
     }
 }

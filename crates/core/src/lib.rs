@@ -244,7 +244,13 @@ pub fn render_prepared_streaming<E: Send>(
     let job = render_job(p, &wet_src);
     let dc = p.settings.dc_block.then(|| job.dc_estimates());
     let loud = p.settings.normalize == Normalize::Loudness;
-    let mut meter = loud.then(|| level::LoudnessStream::new(wet_src.len(), p.settings.sample_rate));
+    let mut meter = loud.then(|| {
+        level::LoudnessStream::new(
+            wet_src.len(),
+            p.settings.sample_rate,
+            p.settings.output_len(),
+        )
+    });
     let m = job.stream(1.0, dc.as_deref(), |b| {
         if let Some(mt) = meter.as_mut() {
             mt.add(b);

@@ -724,7 +724,13 @@ impl Params {
         let pj = c.clamp("--pitch-jitter-st", " st", pj, 0.0, 4.0);
         let rec = c.clamp("--recency", "", rec, 0.0, 1.0);
         let wet = c.clamp("--wet", " %", wet, 0.0, 100.0);
-        let peak_db = c.clamp("--peak-db", " dBFS", peak_db, PEAK_DB_RANGE.0, PEAK_DB_RANGE.1);
+        let peak_db = c.clamp(
+            "--peak-db",
+            " dBFS",
+            peak_db,
+            PEAK_DB_RANGE.0,
+            PEAK_DB_RANGE.1,
+        );
         let lufs = c.clamp("--lufs", " LUFS", lufs, LUFS_RANGE.0, LUFS_RANGE.1);
 
         // Derived rules, in the order of SPEC.md section 1.

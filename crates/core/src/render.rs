@@ -282,6 +282,9 @@ pub struct RenderJob<'a> {
     gain: f32,
     out_len: usize,
     fin: Finishing<'a>,
+    /// The mix's fade-in over its first frames, where the envelope is under
+    /// its floor (`wet * env / floor + dry`): the DC estimate follows it.
+    ramp: Vec<f32>,
 }
 
 impl<'a> RenderJob<'a> {
@@ -334,6 +337,7 @@ impl<'a> RenderJob<'a> {
             gain,
             out_len,
             fin,
+            ramp: Vec::new(),
         };
         // The envelope's maximum over the whole buffer, block by block.
         let rr = &r;
@@ -351,6 +355,22 @@ impl<'a> RenderJob<'a> {
             )
             .reduce(|| 0.0, f32::max);
         r.env_floor = (0.15 * env_max).max(f32::MIN_POSITIVE);
+        if fin.dc_block {
+            // The head where the envelope is under its floor: at most the
+            // first grain (the second starts within half a grain).
+            let n = (2 * max_len).min(out_len).min(buf_len);
+            let mut env = vec![0f32; n];
+            r.renderer().envelope(0, &mut env, &mut Vec::new());
+            let head = env.iter().position(|&e| e >= r.env_floor).unwrap_or(n);
+            let (w, d) = match finish::dry_factor(fin.wet, 1.0) {
+                Some(_) => (fin.wet as f32, (1.0 - fin.wet) as f32),
+                None => (1.0, 0.0),
+            };
+            r.ramp = env[..head]
+                .iter()
+                .map(|&e| w * (e / r.env_floor) + d)
+                .collect();
+        }
         r
     }
 
@@ -390,7 +410,7 @@ impl<'a> RenderJob<'a> {
         if let Some(dc) = dc {
             let r = finish::dc_block_len(self.fin.sample_rate);
             for (out, d) in outs.iter_mut().zip(dc) {
-                finish::subtract_dc_block(out, bi * BLOCK, d, r);
+                finish::subtract_dc_block(out, bi * BLOCK, d, r, &self.ramp);
                 finish::fade_block(out, bi * BLOCK, self.out_len, self.fin.fade);
             }
         }
