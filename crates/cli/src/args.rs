@@ -84,7 +84,7 @@ pub struct AnalyzeArgs {
     pub quiet: bool,
 }
 
-/// Every engine parameter (SPEC.md section 1). Unset flags take the preset's value.
+/// Every engine parameter (docs/algorithm.md, section 1). Unset flags take the preset's value.
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Engine parameters (unset = the preset's value)")]
 pub struct EngineArgs {

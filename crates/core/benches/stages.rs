@@ -103,7 +103,7 @@ fn attention_and_sampler(c: &mut Criterion) {
         b.iter(|| attention::attend(black_box(&score), 8.0, -3.0, gar_core::AttentionNorm::Range))
     });
     let att = attention::attend(&score, 3.0, -3.0, gar_core::AttentionNorm::Range);
-    // The plan of 10 million hops with recency on (SPEC.md section 6).
+    // The plan of 10 million hops with recency on (docs/algorithm.md, section 6).
     let s = Params {
         hop_ms: 5.0,
         grain_ms: 10.0,

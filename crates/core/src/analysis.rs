@@ -1,4 +1,4 @@
-//! Candidates and scores (SPEC.md sections 2-4).
+//! Candidates and scores (docs/algorithm.md, sections 2-4).
 
 use crate::params::{ScoreType, Settings, tolerant_floor};
 use crate::window::hann_f64;
@@ -124,7 +124,7 @@ fn windowed_power(x: &[f32], w: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
-/// Raw scores from powers (SPEC.md section 4).
+/// Raw scores from powers (docs/algorithm.md, section 4).
 pub fn scores(power: &[f64], kind: ScoreType, tw: f64) -> Vec<f64> {
     let pmax = power.iter().cloned().fold(0.0, f64::max).max(1e-30);
     let pn = power.iter().map(|p| p / pmax);

@@ -1,4 +1,4 @@
-//! Attention: the ReLU gate and the softmax over the survivors (SPEC.md section 5).
+//! Attention: the ReLU gate and the softmax over the survivors (docs/algorithm.md, section 5).
 
 use crate::params::AttentionNorm;
 

@@ -1,6 +1,6 @@
 //! gar-core: Granular Attention Re-synthesis, the engine. No I/O.
 //!
-//! The pipeline, one module per stage (see `../shared/SPEC.md`):
+//! The pipeline, one module per stage (see `docs/algorithm.md`):
 //! [`params`] (presets, clamps) -> [`analysis`] (candidates, scores) ->
 //! [`attention`] (ReLU gate, softmax) -> [`plan`] (the sampler: which grain,
 //! where, what pitch) -> [`render`] (varispeed, window, overlap-add, envelope
@@ -97,7 +97,7 @@ pub fn prepare(
     })
 }
 
-/// The peak of the wet source over all its channels (SPEC.md section 2):
+/// The peak of the wet source over all its channels (docs/algorithm.md, section 2):
 /// every channel for linked output, the mono mix for mono.
 pub fn wet_peak(channels: &[&[f32]], mode: ChannelMode) -> f32 {
     use rayon::prelude::*;

@@ -1,4 +1,4 @@
-//! Parameters, presets and the clamps of SPEC.md section 1.
+//! Parameters, presets and the clamps of docs/algorithm.md, section 1.
 //!
 //! [`Params`] is what a user (or a preset) asks for; [`Settings`] is what a run
 //! actually uses after validation, clamps and the derived rules, together with
@@ -7,7 +7,7 @@
 use serde::Serialize;
 use std::fmt;
 
-/// How each candidate grain is scored (SPEC.md section 4).
+/// How each candidate grain is scored (docs/algorithm.md, section 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ScoreType {
@@ -49,7 +49,7 @@ impl fmt::Display for ScoreType {
     }
 }
 
-/// The softmax scale (SPEC.md section 5).
+/// The softmax scale (docs/algorithm.md, section 5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AttentionNorm {
@@ -81,7 +81,7 @@ impl fmt::Display for AttentionNorm {
     }
 }
 
-/// Output channel layout (SPEC.md section 9).
+/// Output channel layout (docs/algorithm.md, section 9).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelMode {
@@ -113,7 +113,7 @@ impl fmt::Display for ChannelMode {
     }
 }
 
-/// How the finished output's level is set (SPEC.md section 8.5).
+/// How the finished output's level is set (docs/algorithm.md, section 8.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Normalize {
@@ -280,7 +280,7 @@ impl Preset {
         }
     }
 
-    /// The preset's parameter values (SPEC.md section 1, preset table).
+    /// The preset's parameter values (docs/algorithm.md, section 1, preset table).
     pub fn params(self) -> Params {
         let d = Params::default();
         #[allow(clippy::type_complexity)]
@@ -414,7 +414,7 @@ impl fmt::Display for Preset {
 }
 
 /// What a run asks for, before validation and clamps. `Default` is the
-/// Custom preset (SPEC.md section 1).
+/// Custom preset (docs/algorithm.md, section 1).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Params {
     /// Grain length, ms. Range 5..1000, typical 20..600. Default 50.
@@ -453,7 +453,7 @@ pub struct Params {
     pub peak_db: f64,
     /// Loudness target, LUFS, -70..0. Default -16.
     pub lufs: f64,
-    /// DC high-pass on the output (SPEC.md section 8.4). Default on.
+    /// DC high-pass on the output (docs/algorithm.md, section 8.4). Default on.
     pub dc_block: bool,
 }
 
@@ -482,7 +482,7 @@ impl Default for Params {
     }
 }
 
-/// Minimum source length (SPEC.md section 1).
+/// Minimum source length (docs/algorithm.md, section 1).
 pub const MIN_SOURCE_S: f64 = 0.050;
 /// Longest output gar will render, seconds (24 hours). Longer requests are
 /// refused: the output buffer alone would need tens of gigabytes.
@@ -600,14 +600,14 @@ impl Settings {
             ChannelMode::Linked => source_channels,
         }
     }
-    /// Whether grains are pitch-shifted (SPEC.md section 6: jitter > 0.001 st).
+    /// Whether grains are pitch-shifted (docs/algorithm.md, section 6: jitter > 0.001 st).
     pub fn pitch_active(&self) -> bool {
         self.pitch_jitter_st > 0.001
     }
 }
 
 /// `floor(x)` with a relative tolerance of 1e-9, so that an exact multiple
-/// computed in floating point is not lost (SPEC.md section 3).
+/// computed in floating point is not lost (docs/algorithm.md, section 3).
 pub fn tolerant_floor(x: f64) -> f64 {
     (x + 1e-9 * x.abs().max(1.0)).floor()
 }
@@ -668,7 +668,7 @@ impl Clamper {
 
 impl Params {
     /// Validates, clamps and derives the effective settings for a source of
-    /// `source_len` frames at `sample_rate` Hz (SPEC.md section 1).
+    /// `source_len` frames at `sample_rate` Hz (docs/algorithm.md, section 1).
     pub fn resolve(
         &self,
         preset: Preset,
@@ -733,7 +733,7 @@ impl Params {
         );
         let lufs = c.clamp("--lufs", " LUFS", lufs, LUFS_RANGE.0, LUFS_RANGE.1);
 
-        // Derived rules, in the order of SPEC.md section 1.
+        // Derived rules, in the order of docs/algorithm.md, section 1.
         let src_ms = src_s * 1000.0;
         if grain > src_ms {
             c.note(format!(

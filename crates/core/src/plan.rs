@@ -1,4 +1,4 @@
-//! The plan: which grain goes where, at what pitch (SPEC.md section 6).
+//! The plan: which grain goes where, at what pitch (docs/algorithm.md, section 6).
 //!
 //! The plan is plain data. The renderer, the report, the JSON and the picture
 //! all read it; nothing recomputes it.
@@ -264,7 +264,7 @@ pub fn recency_factors(recent: &[Option<u32>; 3], r: f64) -> ([(u32, f64); 3], u
 }
 
 /// Builds the plan: one grain draw, then the pitch and the time offset, per hop,
-/// from one RNG stream seeded with `seed` (SPEC.md section 6).
+/// from one RNG stream seeded with `seed` (docs/algorithm.md, section 6).
 pub fn make_plan(prob: &[f64], s: &Settings, seed: u64) -> Plan {
     let sampler = Sampler::new(prob);
     let mut rng = GarRng::seed_from_u64(seed);

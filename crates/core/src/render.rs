@@ -1,5 +1,5 @@
 //! Rendering a plan: varispeed, one Hann window per grain, overlap-add and the
-//! envelope division (SPEC.md section 7).
+//! envelope division (docs/algorithm.md, section 7).
 //!
 //! The output is processed in fixed-size time blocks in parallel. Within a block
 //! every sample receives its grains in one fixed order (grains sorted by output
@@ -33,7 +33,7 @@ pub fn stream_memory_bytes(out_channels: usize) -> u64 {
     let threads = rayon::current_num_threads().max(1) as u64;
     2 * stream_batch() as u64 * out_channels as u64 * block + threads * 3 * block
 }
-/// Grains shorter than this (seconds) are not windowed (SPEC.md section 7.3).
+/// Grains shorter than this (seconds) are not windowed (docs/algorithm.md, section 7.3).
 const MIN_WINDOW_S: f64 = 0.0005;
 /// Most window samples kept in tables (32 MB).
 const WINDOW_TABLE_FLOATS: usize = 8 << 20;

@@ -1,4 +1,4 @@
-//! What a run reports (SPEC.md section 10): the JSON document and the text summary.
+//! What a run reports (docs/algorithm.md, section 10): the JSON document and the text summary.
 //!
 //! Everything here is read from the analysis, the attention and the plan; nothing
 //! is recomputed.
@@ -69,7 +69,7 @@ pub struct PlanReport {
     pub pitch_st: Vec<f32>,
 }
 
-/// The level of a finished output (SPEC.md sections 2 and 8.5).
+/// The level of a finished output (docs/algorithm.md, sections 2 and 8.5).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LevelReport {
     /// `peak`, `loudness` or `none`.

@@ -1,4 +1,4 @@
-//! Varispeed: band-limited resampling of a grain by a speed ratio (SPEC.md section 7.2).
+//! Varispeed: band-limited resampling of a grain by a speed ratio (docs/algorithm.md, section 7.2).
 //!
 //! A Kaiser-windowed sinc, tabulated per phase (polyphase, 2048 phases per
 //! sample, nearest phase: a timing error of at most 1/4096 sample, below -60 dB

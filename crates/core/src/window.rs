@@ -1,4 +1,4 @@
-//! The Hann window of SPEC.md section 4: `w[k] = 0.5 - 0.5 cos(2 pi (k + 0.5) / M)`.
+//! The Hann window of docs/algorithm.md, section 4: `w[k] = 0.5 - 0.5 cos(2 pi (k + 0.5) / M)`.
 //!
 //! It never reaches zero at the edges and is exactly constant-overlap-add at hop
 //! `M / 2` for even `M`.

@@ -1,4 +1,4 @@
-//! The ReLU gate and the softmax over the survivors (SPEC.md section 5).
+//! The ReLU gate and the softmax over the survivors (docs/algorithm.md, section 5).
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Channels (SPEC.md section 9): linked output renders one plan on every source
+//! Channels (docs/algorithm.md, section 9): linked output renders one plan on every source
 //! channel, so the image survives sample for sample; mono gives one channel.
 
 mod common;

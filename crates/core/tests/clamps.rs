@@ -1,4 +1,4 @@
-//! Every clamp and derived rule of SPEC.md section 1 (`Params::resolve`) and the
+//! Every clamp and derived rule of docs/algorithm.md, section 1 (`Params::resolve`) and the
 //! adjustment lines it adds; every refusal and its error.
 
 use gar_core::params::{MAX_OUTPUT_S, MIN_SOURCE_S};

@@ -1,5 +1,5 @@
 //! Same seed + same input + same parameters = bit-identical output, on any
-//! thread count (SPEC.md section 6).
+//! thread count (docs/algorithm.md, section 6).
 
 mod common;
 

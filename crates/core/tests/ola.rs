@@ -1,4 +1,4 @@
-//! True Hann overlap-add with the envelope division (SPEC.md section 7): DC in,
+//! True Hann overlap-add with the envelope division (docs/algorithm.md, section 7): DC in,
 //! DC out; a steady sine keeps a steady amplitude; the edges fade, not boost.
 
 mod common;

@@ -1,4 +1,4 @@
-//! The defaults and the preset table equal SPEC.md section 1, value by value,
+//! The defaults and the preset table equal docs/algorithm.md, section 1, value by value,
 //! and `Preset::parse` accepts every name a user may type.
 
 use gar_core::{AttentionNorm, ChannelMode, Normalize, Params, Preset, ScoreType};
@@ -48,7 +48,7 @@ type Row = (
     f64,
 );
 
-/// SPEC.md section 1, the preset table, written out literally.
+/// docs/algorithm.md, section 1, the preset table, written out literally.
 #[rustfmt::skip]
 const TABLE: [Row; 7] = [
     //                            title            id               grain  hop    cand  alpha floor score             tw   tj    pj   rec  wet

@@ -1,4 +1,4 @@
-//! The sampler (SPEC.md section 6): the grain draws follow `prob` exactly without
+//! The sampler (docs/algorithm.md, section 6): the grain draws follow `prob` exactly without
 //! recency, and the exact stationary law of the recency Markov chain with it.
 //!
 //! Chi-square critical values are for p = 0.001 (upper tail), so a correct
@@ -80,7 +80,7 @@ fn plan_without_recency_follows_prob() {
     assert!(plan.pitch_st.iter().all(|&p| p == 0.0));
 }
 
-/// The recency chain of SPEC.md section 6 on the survivors of `prob`: state =
+/// The recency chain of docs/algorithm.md, section 6 on the survivors of `prob`: state =
 /// the last three picks (r1, r2, r3). Returns the stationary pick law and the
 /// asymptotic covariance (per draw) of the pick indicator counts of the first
 /// `k - 1` survivors, from the Markov chain central limit theorem:
@@ -436,7 +436,7 @@ fn a_million_survivors_draw_exactly() {
 
 #[test]
 fn the_rng_stream_is_grain_then_pitch_then_offset() {
-    // SPEC.md section 6: per hop, one grain draw, then the pitch shift (if pitch
+    // docs/algorithm.md, section 6: per hop, one grain draw, then the pitch shift (if pitch
     // jitter > 0.001 st), then the time offset (if time jitter > 0), from one
     // xoshiro256++ stream seeded with seed_from_u64(seed).
     let prob = [0.1, 0.6, 0.3];

@@ -1,4 +1,4 @@
-//! Candidates and scores (SPEC.md sections 2-4) against a naive f64 reference
+//! Candidates and scores (docs/algorithm.md, sections 2-4) against a naive f64 reference
 //! written here, plus the candidate count and start rules in exact integer
 //! arithmetic.
 
@@ -8,7 +8,7 @@ use gar_core::analysis::{analyze, candidate_count, candidate_starts};
 use gar_core::plan::uniform;
 use gar_core::{Params, Preset, ScoreType, Settings};
 
-/// The mono analysis signal (SPEC.md section 2): the channels' average, formed
+/// The mono analysis signal (docs/algorithm.md, section 2): the channels' average, formed
 /// in f32 like the audio itself (sum in channel order, then divide).
 fn mono(chs: &[Vec<f32>]) -> Vec<f32> {
     (0..chs[0].len())
@@ -22,7 +22,7 @@ fn mono(chs: &[Vec<f32>]) -> Vec<f32> {
         .collect()
 }
 
-/// Naive windowed power of candidate `start` (SPEC.md section 4), in f64.
+/// Naive windowed power of candidate `start` (docs/algorithm.md, section 4), in f64.
 fn naive_power(x: &[f32], start: usize, l: usize) -> f64 {
     let mut acc = 0.0;
     for k in 0..l {
@@ -33,7 +33,7 @@ fn naive_power(x: &[f32], start: usize, l: usize) -> f64 {
     (acc / l as f64).max(1e-18)
 }
 
-/// Naive scores from powers (SPEC.md section 4), in f64.
+/// Naive scores from powers (docs/algorithm.md, section 4), in f64.
 fn naive_scores(p: &[f64], kind: ScoreType, tw: f64) -> Vec<f64> {
     let n = p.len();
     let mut t = vec![0.0; n];

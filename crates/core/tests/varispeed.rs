@@ -1,4 +1,4 @@
-//! Varispeed pitch jitter (SPEC.md section 7.2): a tape-speed change that moves
+//! Varispeed pitch jitter (docs/algorithm.md, section 7.2): a tape-speed change that moves
 //! the frequency by the ratio, shortens the grain to L / ratio, and does not
 //! alias when it speeds up.
 

@@ -29,7 +29,7 @@ impl Rect {
     }
 }
 
-/// The six panels, numbered as in SPEC.md section 11 and laid out row by row,
+/// The six panels, numbered as in docs/algorithm.md, section 11 and laid out row by row,
 /// two per row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Panel {

@@ -1,4 +1,4 @@
-//! gar-plot: the six-panel picture of a run (SPEC.md section 11), as PNG or SVG.
+//! gar-plot: the six-panel picture of a run (docs/algorithm.md, section 11), as PNG or SVG.
 //!
 //! The picture reads the engine's data and recomputes none of it: the analysis,
 //! the attention and the plan come from [`gar_core::Prepared`], the usage counts
