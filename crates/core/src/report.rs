@@ -246,13 +246,14 @@ impl Report {
         for adj in &self.adjustments {
             t += &format!("adjust  {adj}\n");
         }
-        for w in &self.warnings {
-            t += &format!("warning {w}\n");
-        }
+        // The warnings are not repeated here: the command line prints each one once,
+        // on standard error (`gar: warning: ...`).
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         t += &format!("seed    {}\n", self.seed);
         t += &format!(
-            "grains  {} candidates, {} active ({:.1}%), mean score {:.4}, floor {:.4}, effective {:.1}\n",
-            a.candidates,
+            "grains  {}, {} active ({:.1}%), mean score {:.4}, floor {:.4}, effective {:.1}\n",
+            plural(a.candidates, "candidate", "candidates"),
             a.active,
             100.0 * a.active as f64 / a.candidates as f64,
             a.mean_score,
@@ -261,18 +262,48 @@ impl Report {
         );
         let u = &self.usage;
         t += &format!(
-            "plan    {} hops, {} unique grains used ({:.1}% of candidates), most used #{} at {:.3} s ({}x)\n",
-            self.plan.hops,
-            u.unique,
+            "plan    {}, {} used ({:.1}% of candidates), most used #{} at {:.3} s ({}x)\n",
+            plural(self.plan.hops, "hop", "hops"),
+            plural(u.unique, "unique grain", "unique grains"),
             100.0 * u.unique as f64 / a.candidates as f64,
             u.most_used.index,
             u.most_used.start_s,
             u.most_used.count
         );
         if let Some(o) = &self.output {
+            // `bits` is "16", "24" or "32f".
+            let format = match o.bits.strip_suffix('f') {
+                Some(b) => format!("{b}-bit float"),
+                None => format!("{}-bit", o.bits),
+            };
             t += &format!(
-                "output  {}  {} Hz, {} ch, {:.3} s, {}-bit\n",
-                o.path, o.sample_rate, o.channels, o.duration_s, o.bits
+                "output  {}  {} Hz, {} ch, {:.3} s, {format}\n",
+                o.path, o.sample_rate, o.channels, o.duration_s
+            );
+        }
+        if let Some(l) = &self.level {
+            let peak = l
+                .peak_dbfs
+                .map_or("silent".to_string(), |p| format!("peak {p:.2} dBFS"));
+            let loud = l
+                .loudness_lufs
+                .map_or(String::new(), |v| format!(", {v:.1} LUFS"));
+            t += &format!(
+                "level   {} ({}): gain {:+.2} dB (source {:+.2} dB), {peak}{loud}, DC high-pass {}{}\n",
+                l.normalize,
+                match l.normalize.as_str() {
+                    "peak" => "sample peak",
+                    "loudness" => "integrated loudness, peak ceiling",
+                    _ => "no gain",
+                },
+                l.gain_db,
+                l.source_gain_db,
+                if l.dc_block { "on" } else { "off" },
+                if l.clipped_samples > 0 {
+                    format!(", {} samples beyond full scale", l.clipped_samples)
+                } else {
+                    String::new()
+                }
             );
         }
         t
