@@ -12,7 +12,7 @@
 //!   positive) and too-large values, with the right flag named, and otherwise returns
 //!   settings inside every documented clamp;
 //! * a render has the promised channel count and length, only finite samples, a peak
-//!   of at most 0.99 + 1e-6, equals the streamed render sample for sample, is
+//!   at most the --peak-db ceiling (+ 1e-6), equals the streamed render sample for sample, is
 //!   reproduced by the same seed, and survives a WAV encode/decode round trip.
 //!
 //! Inputs whose render would exceed [`MAX_RENDER_SAMPLES`] output samples
@@ -22,7 +22,9 @@
 //! keeps each execution in milliseconds).
 
 use gar_core::params::{MAX_OUTPUT_S, MIN_SOURCE_S};
-use gar_core::{AttentionNorm, ChannelMode, ParamError, Params, Preset, ScoreType, Settings};
+use gar_core::{
+    AttentionNorm, ChannelMode, Normalize, ParamError, Params, Preset, ScoreType, Settings,
+};
 use gar_io::{Bits, DecodeLimits};
 
 /// Output samples (frames x channels) above which a run is not rendered.
@@ -158,10 +160,7 @@ fn run(
     settings: &Settings,
     max_samples: usize,
 ) {
-    let nch = match settings.channels {
-        ChannelMode::Mono => 1,
-        ChannelMode::Linked => chans.len(),
-    };
+    let nch = settings.output_channels(chans.len());
     let out_len = settings.output_len();
     let hops = gar_core::plan::hop_count(settings);
     if hops > MAX_HOPS
@@ -173,17 +172,22 @@ fn run(
     let p = gar_core::prepare(chans, sr, params, preset, seed).expect("resolved parameters");
     assert_eq!(&p.settings, settings);
     assert_eq!(p.plan.hops(), gar_core::plan::hop_count(settings));
-    let out = gar_core::render_prepared(&p, chans);
+    let (out, level) = gar_core::render_prepared(&p, chans);
     assert_eq!(out.len(), nch, "channel count");
+    // Peak and loudness normalisation keep the sample peak at or below --peak-db.
+    let ceiling = match settings.normalize {
+        Normalize::None => f64::INFINITY,
+        Normalize::Peak | Normalize::Loudness => 10f64.powf(settings.peak_db / 20.0),
+    };
     for c in &out {
         assert_eq!(c.len(), out_len, "length");
         assert!(c.iter().all(|x| x.is_finite()), "non-finite output");
         let peak = c.iter().fold(0f32, |m, x| m.max(x.abs()));
-        assert!(f64::from(peak) <= 0.99 + 1e-6, "peak {peak}");
+        assert!(f64::from(peak) <= ceiling + 1e-6, "peak {peak}");
     }
     // The streamed render is the same, sample for sample.
     let mut streamed: Vec<Vec<f32>> = vec![Vec::new(); nch];
-    gar_core::render_prepared_streaming(&p, chans, |block| {
+    let streamed_level = gar_core::render_prepared_streaming(&p, chans, |block| {
         assert_eq!(block.len(), nch);
         for (d, s) in streamed.iter_mut().zip(block) {
             d.extend_from_slice(s);
@@ -191,6 +195,11 @@ fn run(
         Ok::<(), ()>(())
     })
     .expect("streaming sink never fails");
+    assert_eq!(
+        streamed_level.gain.to_bits(),
+        level.gain.to_bits(),
+        "streamed gain differs"
+    );
     assert!(
         streamed
             .iter()

@@ -47,6 +47,18 @@ pub enum Command {
         #[arg(long)]
         plot: bool,
     },
+    /// Print a shell completion script: `gar completions bash > /etc/bash_completion.d/gar`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print a manual page (roff): `gar man > gar.1`, `gar man render > gar-render.1`.
+    Man {
+        /// A subcommand's own page (render, analyze, presets, demo, completions) instead of gar's.
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
+    },
 }
 
 /// Picture and table outputs shared by `render` and `analyze`.
@@ -64,16 +76,31 @@ pub struct ExportArgs {
     pub csv: Option<PathBuf>,
 }
 
+/// More than one input: a usage error with its own message (see `engine::one_input`).
+/// Hidden, so that help and usage show the one INPUT the command takes.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ExtraInputs {
+    #[arg(value_name = "MORE", hide = true, num_args = 0..)]
+    pub extra: Vec<PathBuf>,
+}
+
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
-    /// Input sound: WAV, FLAC, MP3, Ogg Vorbis or AIFF
+    /// Input sound: WAV, FLAC, MP3, Ogg Vorbis or AIFF; - reads standard input
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
     #[command(flatten)]
+    pub more: ExtraInputs,
+    #[command(flatten)]
     pub engine: EngineArgs,
     /// Write the full report (parameters, analysis, plan, usage) as JSON
-    #[arg(long, value_name = "FILE.json", help_heading = "Output")]
-    pub json: Option<PathBuf>,
+    #[arg(
+        long,
+        visible_alias = "json",
+        value_name = "FILE.json",
+        help_heading = "Output"
+    )]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub exports: ExportArgs,
     /// Replace existing output files (never the input)
@@ -88,7 +115,7 @@ pub struct AnalyzeArgs {
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Engine parameters (unset = the preset's value)")]
 pub struct EngineArgs {
-    /// Preset: self-remix, crystallize, motif-extract, onset-harvest, shimmer, slabs, cloud, custom [default: custom]
+    /// Preset, by name or by the original's number: 1 custom, 2 self-remix, 3 crystallize, 4 motif-extract, 5 onset-harvest, 6 shimmer, 7 slabs, 8 cloud [default: custom]
     #[arg(long, short = 'p', value_name = "ID")]
     pub preset: Option<String>,
     /// Grain length, ms (5..1000) [custom: 50]
@@ -143,17 +170,39 @@ pub struct EngineArgs {
     pub channels: Option<String>,
 }
 
+/// The output level (docs/algorithm.md, section 8). `render` only: `analyze` writes no audio.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Output level")]
+pub struct LevelArgs {
+    /// Level rule: peak (sample peak at --peak-db), loudness (integrated loudness at --lufs, peak at most --peak-db) or none (no gain) [default: peak]
+    #[arg(long, value_name = "MODE")]
+    pub normalize: Option<String>,
+    /// Output sample peak, or the peak ceiling with loudness, dBFS (-60..0) [default: -0.09]
+    #[arg(long, value_name = "DB", allow_negative_numbers = true)]
+    pub peak_db: Option<f64>,
+    /// Integrated loudness target with --normalize loudness, LUFS (-70..0) [default: -16]
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
+    pub lufs: Option<f64>,
+    /// DC high-pass on the output (corner 6 Hz): on or off [default: on]
+    #[arg(long, value_name = "on|off")]
+    pub dc_block: Option<String>,
+}
+
 #[derive(Args, Debug)]
 pub struct RenderArgs {
-    /// Input sound: WAV, FLAC, MP3, Ogg Vorbis or AIFF
+    /// Input sound: WAV, FLAC, MP3, Ogg Vorbis or AIFF; - reads standard input
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
-    /// Output WAV [default: <input stem>_GAR_<PresetName>.wav in the current folder]
+    #[command(flatten)]
+    pub more: ExtraInputs,
+    /// Output WAV; a folder: the default name inside it; - writes the WAV to standard output [default: <input stem>_GAR_<PresetName>.wav in the current folder]
     #[arg(long, short = 'o', value_name = "OUTPUT")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Output sample format: 16, 24 or 32f
+    #[command(flatten)]
+    pub level: LevelArgs,
+    /// Output sample format: 16, 24 (integer) or 32f (32-bit float)
     #[arg(
         long,
         value_name = "BITS",

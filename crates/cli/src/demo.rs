@@ -1,7 +1,7 @@
 //! `gar demo`: every preset on the built-in demo sound.
 
 use crate::Failure;
-use crate::engine::{write_atomic, write_wav};
+use crate::outputs::Outputs;
 use anyhow::{Context, anyhow};
 use gar_core::report::{InputInfo, OutputInfo};
 use gar_core::{Preset, Report};
@@ -66,8 +66,29 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool, plot: bool) -> Result<
         let (out, level) = gar_core::render_prepared(&prepared, &chans);
         let wav = dir.join(format!("{}.wav", preset.id()));
         let json = dir.join(format!("{}.json", preset.id()));
-        write_wav(&wav, dec.sample_rate, &out, 1.0, Bits::I24, true)?;
-        let frames = out.first().map_or(0, |c| c.len());
+        let png = dir.join(format!("{}.png", preset.id()));
+        // Each preset's files are written together, or none of them.
+        let mut outs = Outputs::new(None, true);
+        let wav_slot = outs.stage(&wav, "--out", "demo WAV")?;
+        let json_slot = outs.stage(&json, "--out", "demo report")?;
+        let png_slot = if plot {
+            Some(outs.stage(&png, "--out", "demo picture")?)
+        } else {
+            None
+        };
+        let chs: Vec<&[f32]> = out.iter().map(|c| c.as_slice()).collect();
+        let frames = chs.first().map_or(0, |c| c.len());
+        let mut w = gar_io::WavWriter::new(
+            outs.take(wav_slot)?,
+            &wav,
+            dec.sample_rate,
+            chs.len(),
+            frames,
+            Bits::I24,
+        )
+        .map_err(|e| anyhow!(e))?;
+        w.write(&chs).map_err(|e| anyhow!(e))?;
+        outs.put(wav_slot, w.finish().map_err(|e| anyhow!(e))?);
         let mut report = Report::new(
             &prepared,
             InputInfo {
@@ -88,9 +109,8 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool, plot: bool) -> Result<
         );
         report.level = Some(gar_core::report::LevelReport::new(&prepared, &level));
         let bytes = serde_json::to_vec_pretty(&report).map_err(|e| anyhow!(e))?;
-        write_atomic(&json, &bytes, true)?;
-        if plot {
-            let png = dir.join(format!("{}.png", preset.id()));
+        outs.write(json_slot, &bytes)?;
+        if let Some(slot) = png_slot {
             let inp = gar_plot::PlotInput {
                 prepared: &prepared,
                 report: &report,
@@ -101,8 +121,9 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool, plot: bool) -> Result<
             let (w, h) = gar_plot::DEFAULT_SIZE;
             let bytes = gar_plot::render_png(&inp, w, h)
                 .map_err(|e| anyhow!("cannot draw {}: {e}", png.display()))?;
-            write_atomic(&png, &bytes, true)?;
+            outs.write(slot, &bytes)?;
         }
+        outs.commit()?;
         if !quiet {
             println!(
                 "{:<14} {:>4} of {:>4} grains active, effective {:>6.1}, {:>4} unique used, top #{} x{:<4} -> {}",

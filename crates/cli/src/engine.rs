@@ -1,202 +1,131 @@
-//! `gar render` and `gar presets`: from flags to a written WAV and report.
+//! `gar render`, `gar analyze` and `gar presets`: from flags to written files.
+//!
+//! Both commands stage every output first (`outputs.rs`: checked, temporary files
+//! created), then decode (`limits.rs`), prepare, render and encode into the staged
+//! files, and rename them all into place at the end.
 
 use crate::Failure;
-use crate::args::{AnalyzeArgs, EngineArgs, ExportArgs, RenderArgs};
-use crate::safety;
-use anyhow::{Context, anyhow};
-use gar_core::report::{InputInfo, OutputInfo};
-use gar_core::{
-    AttentionNorm, ChannelMode, ParamError, Params, Preset, Report, SampleBuf, ScoreType,
-};
-use gar_io::{Bits, Decoded};
+use crate::args::{AnalyzeArgs, EngineArgs, ExportArgs, LevelArgs, RenderArgs};
+use crate::flags::{param_failure, params_from_flags, resolve_seed};
+use crate::limits::{self, Wants};
+use crate::outputs::{Outputs, Slot};
+use crate::progress::Progress;
+use crate::source::Input;
+use anyhow::anyhow;
+use gar_core::report::{InputInfo, LevelReport, OutputInfo};
+use gar_core::{Params, Preset, Report, SampleBuf};
+use gar_io::{Bits, Decoded, WavWriter};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-/// The preset and the parameters the flags ask for (preset values, then flags on top).
-pub fn params_from_flags(e: &EngineArgs) -> Result<(Preset, Params), Failure> {
-    let preset = match &e.preset {
-        None => Preset::Custom,
-        Some(id) => Preset::parse(id).ok_or_else(|| {
-            Failure::Usage(format!(
-                "unknown preset '{id}'; expected one of: {}",
-                Preset::ALL.map(|p| p.id()).join(", ")
-            ))
-        })?,
-    };
-    let mut p = preset.params();
-    macro_rules! set {
-        ($field:ident) => {
-            if let Some(v) = e.$field {
-                p.$field = v;
-            }
-        };
+/// How standard output is named in messages and in the report.
+const STDOUT_LABEL: &str = "<stdout>";
+
+/// `gar render a.wav b.wav`: a clear usage error instead of clap's "unexpected argument".
+pub fn one_input(cmd: &str, input: &Path, extra: &[PathBuf]) -> Result<(), Failure> {
+    if extra.is_empty() {
+        return Ok(());
     }
-    set!(grain_ms);
-    set!(hop_ms);
-    set!(cand_hop_ms);
-    set!(alpha);
-    set!(floor_db);
-    set!(transient_weight);
-    set!(time_jitter_ms);
-    set!(pitch_jitter_st);
-    set!(recency);
-    set!(wet);
-    if let Some(d) = e.duration {
-        p.duration_s = Some(d);
-    }
-    if let Some(s) = &e.score {
-        p.score = ScoreType::parse(s).ok_or_else(|| {
-            Failure::Usage(format!(
-                "unknown --score '{s}'; expected rms, onset (or transient), edge or mixed"
-            ))
-        })?;
-    }
-    if let Some(s) = &e.attention_norm {
-        p.attention_norm = AttentionNorm::parse(s).ok_or_else(|| {
-            Failure::Usage(format!(
-                "unknown --attention-norm '{s}'; expected range or mean"
-            ))
-        })?;
-    }
-    if let Some(s) = &e.channels {
-        p.channels = ChannelMode::parse(s).ok_or_else(|| {
-            Failure::Usage(format!("unknown --channels '{s}'; expected linked or mono"))
-        })?;
-    }
-    Ok((preset, p))
+    let all: Vec<String> = std::iter::once(input)
+        .chain(extra.iter().map(PathBuf::as_path))
+        .map(|p| p.display().to_string())
+        .collect();
+    Err(Failure::Usage(format!(
+        "`gar {cmd}` takes one input file, got {}: {}; run it once per file (`gar batch`, \
+         coming, will handle several files in one run)",
+        all.len(),
+        all.join(", ")
+    )))
 }
 
-/// The seed to use: the given one, or (0 / none) a fresh one from the OS.
-pub fn resolve_seed(seed: Option<u64>) -> Result<u64, Failure> {
-    match seed {
-        Some(s) if s != 0 => Ok(s),
-        _ => loop {
-            let s = getrandom::u64().map_err(|e| anyhow!("could not draw a random seed: {e}"))?;
-            if s != 0 {
-                return Ok(s);
-            }
-        },
-    }
-}
-
-/// Parameter errors are usage errors, except those about the source itself.
-pub fn param_failure(e: ParamError, input: &Path) -> Failure {
-    match e {
-        ParamError::SourceTooShort { .. } | ParamError::ZeroSampleRate => {
-            Failure::Run(anyhow!("{}: {e}", input.display()))
-        }
-        _ => Failure::Usage(e.to_string()),
-    }
-}
-
-/// Default output name: `<input stem>_GAR_<PresetName>.wav` in the current folder.
-pub fn default_output(input: &Path, preset: Preset) -> PathBuf {
-    let stem = input
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    PathBuf::from(format!("{stem}_GAR_{}.wav", preset.file_name()))
-}
-
-/// Refuses to write `target` over the input (any spelling) or, without `force`,
-/// over an existing file.
-pub fn check_target(
-    target: &Path,
-    input: Option<&Path>,
-    force: bool,
-    what: &str,
-) -> Result<(), Failure> {
-    if let Some(input) = input
-        && gar_io::same_file(target, input)
-    {
-        return Err(Failure::Run(anyhow!(
-            "the {what} {} is the input file; gar never writes its input (choose another path)",
-            target.display()
-        )));
-    }
-    if target.is_dir() {
-        return Err(Failure::Run(anyhow!(
-            "the {what} {} is a directory; expected a file path",
-            target.display()
-        )));
-    }
-    // A device (/dev/null), FIFO or socket: the final rename would replace it by a file.
-    if target.exists() && !target.is_file() {
-        return Err(Failure::Run(anyhow!(
-            "the {what} {} exists and is not a regular file (a device, FIFO or socket); gar \
-             writes files by renaming a finished temporary file into place, which would \
-             replace it: choose a file path",
-            target.display()
-        )));
-    }
-    if !force && target.exists() {
-        return Err(Failure::Run(anyhow!(
-            "the {what} {} already exists; pass --force to replace it",
-            target.display()
-        )));
+/// Standard input as the input must not be a terminal (gar would wait for a sound
+/// that nobody types).
+fn check_stdin(input: &Input) -> Result<(), Failure> {
+    if matches!(input, Input::Stdin) && std::io::stdin().is_terminal() {
+        return Err(Failure::Usage(
+            "INPUT - reads a sound from standard input, which is a terminal here; expected \
+             a pipe or a redirection (`gar render - < in.wav`, `... | gar render -`) or a \
+             file name"
+                .into(),
+        ));
     }
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder.
-pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".gar-tmp-");
-    #[cfg(unix)]
-    {
-        // rw-r--r--: tempfile's default 0600 would hide reports from other users.
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut tmp = builder
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    safety::register_temp(tmp.path());
-    let tmp_path = tmp.path().to_path_buf();
-    let res = (|| -> anyhow::Result<()> {
-        tmp.write_all(bytes)?;
-        tmp.as_file().sync_all()?;
-        safety::commit(Some(&tmp_path), || {
-            if force {
-                tmp.persist(path).map(drop).map_err(|e| e.error)
-            } else {
-                tmp.persist_noclobber(path).map(drop).map_err(|e| e.error)
-            }
-        })?;
-        Ok(())
-    })();
-    safety::forget_temp(&tmp_path);
-    res.with_context(|| format!("cannot write {}", path.display()))
+/// Default output name: `<input stem>_GAR_<PresetName>.wav` (`stdin_GAR_...` for
+/// standard input).
+pub fn default_name(input: &Input, preset: Preset) -> PathBuf {
+    PathBuf::from(format!("{}_GAR_{}.wav", input.stem(), preset.file_name()))
 }
 
-/// Writes a WAV atomically, registering its temp file for Ctrl-C cleanup.
-pub fn write_wav(
-    path: &Path,
-    sr: u32,
-    chs: &[SampleBuf],
-    gain: f32,
-    bits: Bits,
-    force: bool,
-) -> anyhow::Result<()> {
-    let slices: Vec<&[f32]> = chs.iter().map(|c| c.as_slice()).collect();
-    let frames = slices.first().map_or(0, |c| c.len());
-    let mut tmp_seen: Option<PathBuf> = None;
-    let res = gar_io::WavFileWriter::create(path, sr, slices.len(), frames, bits, force, |t| {
-        safety::register_temp(t);
-        tmp_seen = Some(t.to_path_buf());
+/// Where the WAV goes.
+enum WavTarget {
+    File(PathBuf),
+    Stdout,
+}
+
+/// `-o FILE`, `-o DIR` (the default name inside it), `-o -` (standard output, which
+/// must not be a terminal), or the default name in the current folder.
+fn wav_target(arg: Option<&Path>, input: &Input, preset: Preset) -> Result<WavTarget, Failure> {
+    Ok(match arg {
+        Some(p) if p.as_os_str() == "-" => {
+            if std::io::stdout().is_terminal() {
+                return Err(Failure::Usage(
+                    "-o - writes the WAV to standard output, which is a terminal here; \
+                     expected a pipe or a redirection (`gar render in.wav -o - > out.wav`, \
+                     `... -o - | sox - ...`) or a file name"
+                        .into(),
+                ));
+            }
+            WavTarget::Stdout
+        }
+        Some(p) if p.is_dir() => WavTarget::File(p.join(default_name(input, preset))),
+        Some(p) => WavTarget::File(p.to_path_buf()),
+        None => WavTarget::File(default_name(input, preset)),
     })
-    .and_then(|mut w| {
-        w.write_scaled(&slices, gain)?;
-        safety::commit(tmp_seen.as_deref(), || w.finish())
-    });
-    if let Some(t) = tmp_seen {
-        safety::forget_temp(&t);
+}
+
+/// What the WAV encoder writes to: a staged file, or standard output.
+enum Sink {
+    File(gar_io::AtomicFile),
+    Stdout(std::io::BufWriter<Box<dyn Write + Send>>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::File(f) => f.write(buf),
+            Sink::Stdout(o) => o.write(buf),
+        }
     }
-    res.map_err(|e| anyhow!(e))
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::File(f) => f.write_all(buf),
+            Sink::Stdout(o) => o.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::File(f) => f.flush(),
+            Sink::Stdout(o) => o.flush(),
+        }
+    }
+}
+
+/// Standard output for binary data: on unix a duplicate of its descriptor as a plain
+/// file (no line buffering, large writes pass straight through), else `Stdout`.
+fn stdout_sink() -> Sink {
+    #[cfg(unix)]
+    let raw: Box<dyn Write + Send> = {
+        use std::os::fd::AsFd;
+        match std::io::stdout().as_fd().try_clone_to_owned() {
+            Ok(fd) => Box::new(std::fs::File::from(fd)),
+            Err(_) => Box::new(std::io::stdout()),
+        }
+    };
+    #[cfg(not(unix))]
+    let raw: Box<dyn Write + Send> = Box::new(std::io::stdout());
+    Sink::Stdout(std::io::BufWriter::with_capacity(1 << 16, raw))
 }
 
 /// Decoder findings that the user should read (truncation, replaced samples), each
@@ -214,9 +143,9 @@ pub fn decode_warnings(input: &Path, d: &Decoded) -> Vec<String> {
         .collect()
 }
 
-pub fn input_info(path: &Path, d: &Decoded) -> InputInfo {
+pub fn input_info(input: &Input, d: &Decoded) -> InputInfo {
     InputInfo {
-        path: path.display().to_string(),
+        path: input.label().display().to_string(),
         sample_rate: d.sample_rate,
         channels: d.channels.len(),
         frames: d.frames,
@@ -226,17 +155,21 @@ pub fn input_info(path: &Path, d: &Decoded) -> InputInfo {
 
 /// Preset, parameters and seed from the flags; parameter mistakes are caught
 /// here, before a possibly long file is read.
-fn run_flags(e: &EngineArgs, input: &Path) -> Result<(Preset, Params, u64), Failure> {
-    let (preset, params) = params_from_flags(e)?;
+fn run_flags(
+    e: &EngineArgs,
+    level: Option<&LevelArgs>,
+    input: &Input,
+) -> Result<(Preset, Params, u64), Failure> {
+    let (preset, params) = params_from_flags(e, level)?;
     params
         .resolve(preset, 44100, 44100 * 60)
-        .map_err(|err| param_failure(err, input))?;
+        .map_err(|err| param_failure(err, input.label()))?;
     Ok((preset, params, resolve_seed(e.seed)?))
 }
 
 /// Analysis and plan of a decoded input, with the decoder's warnings first.
 fn prepare_run(
-    input: &Path,
+    input: &Input,
     dec: &Decoded,
     chans: &[&[f32]],
     params: &Params,
@@ -244,27 +177,176 @@ fn prepare_run(
     seed: u64,
 ) -> Result<gar_core::Prepared, Failure> {
     let mut prepared = gar_core::prepare(chans, dec.sample_rate, params, preset, seed)
-        .map_err(|e| param_failure(e, input))?;
-    let mut warnings = decode_warnings(input, dec);
+        .map_err(|e| param_failure(e, input.label()))?;
+    let mut warnings = decode_warnings(input.label(), dec);
     warnings.append(&mut prepared.warnings);
     prepared.warnings = warnings;
     Ok(prepared)
 }
 
-/// Writes the JSON report if asked for, and prints the summary unless quiet.
-fn report_out(
-    report: &Report,
-    json: Option<&Path>,
-    force: bool,
-    quiet: bool,
-) -> Result<(), Failure> {
-    if let Some(j) = json {
-        let bytes = serde_json::to_vec_pretty(report).map_err(|e| anyhow!(e))?;
-        write_atomic(j, &bytes, force)?;
+/// The stages of a run: progress on a terminal, and their times with `GAR_PROFILE=1`.
+struct Stages {
+    progress: Progress,
+    profile: bool,
+    t: std::time::Instant,
+}
+
+impl Stages {
+    fn new(quiet: bool) -> Stages {
+        Stages {
+            progress: Progress::new(!quiet),
+            profile: std::env::var_os("GAR_PROFILE").is_some(),
+            t: std::time::Instant::now(),
+        }
     }
+
+    fn begin(&self, what: &'static str, total: Option<u64>) {
+        self.progress.stage(what, total);
+    }
+
+    fn end(&mut self, name: &str) {
+        if self.profile {
+            eprintln!(
+                "gar: {name:<8} {:>8.1} ms",
+                self.t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        self.t = std::time::Instant::now();
+    }
+}
+
+/// The picture and CSV flags, checked (usage errors) before anything is staged.
+struct ExportPlan {
+    size: (u32, u32),
+    plot: Option<(PathBuf, gar_plot::PlotFormat)>,
+    csv: Option<PathBuf>,
+}
+
+/// The picture and CSV files, staged.
+struct StagedExports {
+    size: (u32, u32),
+    plot: Option<(Slot, gar_plot::PlotFormat)>,
+    csv: Option<[Slot; 2]>,
+}
+
+impl ExportPlan {
+    fn new(e: &ExportArgs) -> Result<ExportPlan, Failure> {
+        let size = match &e.plot_size {
+            Some(s) => gar_plot::parse_size(s).map_err(|e| Failure::Usage(e.to_string()))?,
+            None => gar_plot::DEFAULT_SIZE,
+        };
+        let plot = match &e.plot {
+            None => None,
+            Some(p) => match gar_plot::PlotFormat::from_path(p) {
+                Some(f) => Some((p.clone(), f)),
+                None => {
+                    return Err(Failure::Usage(format!(
+                        "--plot {}: expected a file name ending in .png or .svg",
+                        p.display()
+                    )));
+                }
+            },
+        };
+        Ok(ExportPlan {
+            size,
+            plot,
+            csv: e.csv.clone(),
+        })
+    }
+
+    fn stage(&self, outs: &mut Outputs) -> Result<StagedExports, Failure> {
+        let plot = match &self.plot {
+            Some((p, f)) => Some((outs.stage(p, "--plot", "picture")?, *f)),
+            None => None,
+        };
+        let csv = match &self.csv {
+            Some(prefix) => {
+                let [c, p] = csv_paths(prefix);
+                Some([
+                    outs.stage(&c, "--csv", "CSV file")?,
+                    outs.stage(&p, "--csv", "CSV file")?,
+                ])
+            }
+            None => None,
+        };
+        Ok(StagedExports {
+            size: self.size,
+            plot,
+            csv,
+        })
+    }
+}
+
+/// A run's results, for the report and the exports.
+struct Finished<'a> {
+    prepared: &'a gar_core::Prepared,
+    report: &'a Report,
+    input: &'a [&'a [f32]],
+    /// The finished output samples (only kept when a picture needs them).
+    output: Option<&'a [SampleBuf]>,
+    source: &'a Input,
+}
+
+impl StagedExports {
+    /// Writes the CSV tables and draws the picture into their staged files.
+    fn write(&self, outs: &mut Outputs, run: &Finished) -> Result<(), Failure> {
+        if let Some([cs, ps]) = self.csv {
+            let (c, p) = csv_tables(run.report);
+            outs.write(cs, c.as_bytes())?;
+            outs.write(ps, p.as_bytes())?;
+        }
+        if let Some((slot, fmt)) = self.plot {
+            let name = run.source.display_name();
+            let inp = gar_plot::PlotInput {
+                prepared: run.prepared,
+                report: run.report,
+                input: run.input,
+                output: run.output,
+                source_name: &name,
+            };
+            let bytes = gar_plot::render(&inp, fmt, self.size.0, self.size.1).map_err(|e| {
+                anyhow!("cannot draw the picture {}: {e}", outs.path(slot).display())
+            })?;
+            outs.write(slot, &bytes)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the report and the exports, renames every file into place, then prints the
+/// summary (to standard error when the WAV went to standard output) with every file
+/// written, and the warnings.
+fn finish_run(
+    mut outs: Outputs,
+    report_slot: Option<Slot>,
+    exports: &StagedExports,
+    run: &Finished,
+    mut stages: Stages,
+    quiet: bool,
+    wav_to_stdout: bool,
+) -> Result<(), Failure> {
+    if let Some(slot) = report_slot {
+        let bytes = serde_json::to_vec_pretty(run.report).map_err(|e| anyhow!(e))?;
+        outs.write(slot, &bytes)?;
+    }
+    stages.begin("drawing and writing", None);
+    exports.write(&mut outs, run)?;
+    let written = outs.commit()?;
+    stages.progress.done();
     if !quiet {
-        print!("{}", report.summary());
-        for w in &report.warnings {
+        let mut text = run.report.summary();
+        if wav_to_stdout {
+            text += &format!("wrote   {STDOUT_LABEL}\n");
+        }
+        for p in &written {
+            text += &format!("wrote   {}\n", p.display());
+        }
+        if wav_to_stdout {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+        for w in &run.report.warnings {
             eprintln!("gar: warning: {w}");
         }
     }
@@ -272,137 +354,170 @@ fn report_out(
 }
 
 pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
-    let (preset, params, seed) = run_flags(&a.engine, &a.input)?;
+    let input = Input::from_arg(&a.input);
+    one_input("render", &a.input, &a.more.extra)?;
+    let (preset, params, seed) = run_flags(&a.engine, Some(&a.level), &input)?;
     let bits: Bits = a.bits.parse().map_err(|_| {
         Failure::Usage(format!(
-            "unknown --bits '{}'; expected 16, 24 or 32f",
+            "unknown --bits '{}'; expected 16, 24 or 32f (32-bit float)",
             a.bits
         ))
     })?;
-    let output = a
-        .output
-        .clone()
-        .unwrap_or_else(|| default_output(&a.input, preset));
-    check_target(&output, Some(&a.input), a.force, "output")?;
-    if let Some(r) = &a.report {
-        check_target(r, Some(&a.input), a.force, "report")?;
-        if gar_io::same_file(r, &output) || r == &output {
-            return Err(Failure::Usage(
-                "--report and --output name the same file".into(),
-            ));
-        }
-    }
-    let plot_size = check_exports(&a.exports, &a.input, a.force)?;
+    let plan = ExportPlan::new(&a.exports)?;
+    let target = wav_target(a.output.as_deref(), &input, preset)?;
+    check_stdin(&input)?;
 
-    let t0 = std::time::Instant::now();
-    let profile = std::env::var_os("GAR_PROFILE").is_some();
-    let stage = |name: &str, t: &mut std::time::Instant| {
-        if profile {
-            eprintln!(
-                "gar: {name:<8} {:>8.1} ms",
-                t.elapsed().as_secs_f64() * 1000.0
-            );
-        }
-        *t = std::time::Instant::now();
+    // Every output, checked and staged before any work.
+    let mut outs = Outputs::new(input.file(), a.force);
+    let (wav_slot, out_label) = match &target {
+        WavTarget::File(p) => (Some(outs.stage(p, "--output", "output")?), p.clone()),
+        WavTarget::Stdout => (None, PathBuf::from(STDOUT_LABEL)),
     };
-    let mut t = t0;
-    let wants = safety::Wants {
-        output: Some((&output, bits)),
-        json: a.report.is_some(),
-        csv: a.exports.csv.is_some(),
-        plot: a.exports.plot.as_ref().map(|_| plot_size),
+    let report_slot = match &a.report {
+        Some(p) => Some(outs.stage(p, "--report", "report")?),
+        None => None,
     };
-    let dec = safety::load(&a.input, &params, preset, &wants)?;
-    stage("decode", &mut t);
+    let exports = plan.stage(&mut outs)?;
+
+    let mut st = Stages::new(a.quiet);
+    let wants = Wants {
+        output: Some((&out_label, bits)),
+        json: report_slot.is_some(),
+        csv: exports.csv.is_some(),
+        plot: exports.plot.map(|_| exports.size),
+    };
+    st.begin("decoding", None);
+    let dec = limits::load(&input, &params, preset, &wants)?;
+    st.end("decode");
     let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
-    let prepared = prepare_run(&a.input, &dec, &chans, &params, preset, seed)?;
-    stage("prepare", &mut t);
-    let sr = prepared.settings.sample_rate;
-    let out_len = prepared.settings.output_len();
-    let out_channels = match prepared.settings.channels {
-        gar_core::ChannelMode::Mono => 1,
-        gar_core::ChannelMode::Linked => chans.len(),
+    st.begin("analysing", None);
+    let prepared = prepare_run(&input, &dec, &chans, &params, preset, seed)?;
+    st.end("prepare");
+    let s = &prepared.settings;
+    let (sr, out_len, out_channels) = (
+        s.sample_rate,
+        s.output_len(),
+        s.output_channels(chans.len()),
+    );
+    let sink = match wav_slot {
+        Some(slot) => Sink::File(outs.take(slot)?),
+        None => stdout_sink(),
     };
+    let encode_err = |e: gar_io::EncodeError| Failure::Run(anyhow!(e));
+    let mut w =
+        WavWriter::new(sink, &out_label, sr, out_channels, out_len, bits).map_err(encode_err)?;
     let out_bytes = out_len as u64 * out_channels as u64 * 4;
     let in_bytes = dec.frames as u64 * chans.len() as u64 * 4;
-    let wants_picture = a.exports.plot.is_some();
+    let wants_picture = exports.plot.is_some();
     let mut kept: Option<Vec<SampleBuf>> = None;
-    let mut level: Option<gar_core::Level> = None;
     // GAR_STREAM=1 forces the streaming path (tests compare both paths).
-    if safety::renders_in_memory(out_bytes, in_bytes, wants_picture) {
+    let level = if limits::renders_in_memory(out_bytes, in_bytes, wants_picture) {
         // Render into memory (one pass), then encode.
-        let (mut out, lv) = gar_core::render_prepared_unscaled(&prepared, &chans);
-        let gain = lv.gain;
-        level = Some(lv);
-        stage("render", &mut t);
-        // The peak gain is applied while encoding, unless the picture needs
+        st.begin("rendering", None);
+        let (mut out, level) = gar_core::render_prepared_unscaled(&prepared, &chans);
+        st.end("render");
+        // The level's gain is applied while encoding, unless the picture needs
         // the finished samples too.
         let gain = if wants_picture {
-            gar_core::finish::scale(&mut out, gain);
+            gar_core::finish::scale(&mut out, level.gain);
             1.0
         } else {
-            gain
+            level.gain
         };
-        write_wav(&output, sr, &out, gain, bits, a.force)?;
-        stage("encode", &mut t);
+        st.begin("encoding", None);
+        let slices: Vec<&[f32]> = out.iter().map(|c| c.as_slice()).collect();
+        w.write_scaled(&slices, gain).map_err(encode_err)?;
+        st.end("encode");
         if wants_picture {
             kept = Some(out);
         }
+        level
     } else {
-        // Long output: never hold it; render twice (peak, then samples) and
-        // encode block by block.
-        let mut tmp_seen: Option<PathBuf> = None;
-        let mut w =
-            gar_io::WavFileWriter::create(&output, sr, out_channels, out_len, bits, a.force, |p| {
-                safety::register_temp(p);
-                tmp_seen = Some(p.to_path_buf());
-            })
-            .map_err(|e| anyhow!(e))?;
-        let res = match gar_core::render_prepared_streaming(&prepared, &chans, |b| w.write(b)) {
-            Ok(lv) => {
-                level = Some(lv);
-                safety::commit(tmp_seen.as_deref(), || w.finish())
-            }
-            Err(e) => {
-                drop(w); // removes the temporary file before it is forgotten
-                Err(e)
-            }
-        };
-        if let Some(p) = tmp_seen {
-            safety::forget_temp(&p);
-        }
-        res.map_err(|e| anyhow!(e))?;
-        stage("render+encode (streamed)", &mut t);
+        // Long output: never hold it; the renderer measures, then hands finished
+        // blocks to the encoder.
+        st.begin("rendering and encoding", Some(out_len as u64));
+        let progress = &st.progress;
+        let level = gar_core::render_prepared_streaming(&prepared, &chans, |b| {
+            w.write(b)?;
+            progress.set(w.frames_written() as u64);
+            Ok::<(), gar_io::EncodeError>(())
+        })
+        .map_err(encode_err)?;
+        st.end("render+encode (streamed)");
+        level
+    };
+    match (w.finish().map_err(encode_err)?, wav_slot) {
+        (Sink::File(f), Some(slot)) => outs.put(slot, f),
+        (Sink::Stdout(_), None) => {}
+        _ => return Err(Failure::Run(anyhow!("internal error: WAV sink mismatch"))),
     }
-    let input = input_info(&a.input, &dec);
-    let frames = out_len;
     let mut report = Report::new(
         &prepared,
-        input,
+        input_info(&input, &dec),
         Some(OutputInfo {
-            path: output.display().to_string(),
-            sample_rate: prepared.settings.sample_rate,
+            path: out_label.display().to_string(),
+            sample_rate: sr,
             channels: out_channels,
-            frames,
-            duration_s: frames as f64 / sr as f64,
+            frames: out_len,
+            duration_s: out_len as f64 / sr as f64,
             bits: bits.to_string(),
         }),
     );
-    if let Some(lv) = &level {
-        report.level = Some(gar_core::report::LevelReport::new(&prepared, lv));
-        report.warnings.extend(lv.warnings.iter().cloned());
-    }
-    write_exports(
-        &a.exports,
-        plot_size,
-        &prepared,
-        &report,
-        &chans,
-        kept.as_deref(),
-        &a.input,
-        a.force,
-    )?;
-    report_out(&report, a.report.as_deref(), a.force, a.quiet)
+    report.level = Some(LevelReport::new(&prepared, &level));
+    report.warnings.extend(level.warnings.iter().cloned());
+    let run = Finished {
+        prepared: &prepared,
+        report: &report,
+        input: &chans,
+        output: kept.as_deref(),
+        source: &input,
+    };
+    finish_run(
+        outs,
+        report_slot,
+        &exports,
+        &run,
+        st,
+        a.quiet,
+        matches!(target, WavTarget::Stdout),
+    )
+}
+
+pub fn analyze_command(a: &AnalyzeArgs) -> Result<(), Failure> {
+    let input = Input::from_arg(&a.input);
+    one_input("analyze", &a.input, &a.more.extra)?;
+    let (preset, params, seed) = run_flags(&a.engine, None, &input)?;
+    let plan = ExportPlan::new(&a.exports)?;
+    check_stdin(&input)?;
+    let mut outs = Outputs::new(input.file(), a.force);
+    let report_slot = match &a.report {
+        Some(p) => Some(outs.stage(p, "--report", "report")?),
+        None => None,
+    };
+    let exports = plan.stage(&mut outs)?;
+    let mut st = Stages::new(a.quiet);
+    let wants = Wants {
+        output: None,
+        json: report_slot.is_some(),
+        csv: exports.csv.is_some(),
+        plot: exports.plot.map(|_| exports.size),
+    };
+    st.begin("decoding", None);
+    let dec = limits::load(&input, &params, preset, &wants)?;
+    st.end("decode");
+    let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
+    st.begin("analysing", None);
+    let prepared = prepare_run(&input, &dec, &chans, &params, preset, seed)?;
+    st.end("prepare");
+    let report = Report::new(&prepared, input_info(&input, &dec), None);
+    let run = Finished {
+        prepared: &prepared,
+        report: &report,
+        input: &chans,
+        output: None,
+        source: &input,
+    };
+    finish_run(outs, report_slot, &exports, &run, st, a.quiet, false)
 }
 
 pub fn presets_command(json: bool) {
@@ -463,29 +578,6 @@ pub fn presets_command(json: bool) {
     }
 }
 
-/// Checks the export targets before any work; returns the picture size.
-pub fn check_exports(e: &ExportArgs, input: &Path, force: bool) -> Result<(u32, u32), Failure> {
-    let size = match &e.plot_size {
-        Some(s) => gar_plot::parse_size(s).map_err(|e| Failure::Usage(e.to_string()))?,
-        None => gar_plot::DEFAULT_SIZE,
-    };
-    if let Some(p) = &e.plot {
-        if gar_plot::PlotFormat::from_path(p).is_none() {
-            return Err(Failure::Usage(format!(
-                "--plot {}: expected a file name ending in .png or .svg",
-                p.display()
-            )));
-        }
-        check_target(p, Some(input), force, "picture")?;
-    }
-    if let Some(prefix) = &e.csv {
-        for p in csv_paths(prefix) {
-            check_target(&p, Some(input), force, "CSV file")?;
-        }
-    }
-    Ok(size)
-}
-
 /// `PREFIX.candidates.csv` and `PREFIX.plan.csv`.
 pub fn csv_paths(prefix: &Path) -> [PathBuf; 2] {
     let with = |suffix: &str| {
@@ -520,65 +612,4 @@ pub fn csv_tables(r: &Report) -> (String, String) {
         let _ = writeln!(plan, "{h},{},{},{}", p.pos_s[h], p.grain[h], p.pitch_st[h]);
     }
     (cands, plan)
-}
-
-/// Writes the picture and the CSV tables a command asked for.
-#[allow(clippy::too_many_arguments)]
-pub fn write_exports(
-    e: &ExportArgs,
-    size: (u32, u32),
-    prepared: &gar_core::Prepared,
-    report: &Report,
-    input: &[&[f32]],
-    output: Option<&[SampleBuf]>,
-    input_path: &Path,
-    force: bool,
-) -> Result<(), Failure> {
-    if let Some(prefix) = &e.csv {
-        let (c, p) = csv_tables(report);
-        let [cp, pp] = csv_paths(prefix);
-        write_atomic(&cp, c.as_bytes(), force)?;
-        write_atomic(&pp, p.as_bytes(), force)?;
-    }
-    if let Some(path) = &e.plot {
-        let fmt = gar_plot::PlotFormat::from_path(path)
-            .ok_or_else(|| Failure::Usage("--plot needs a .png or .svg name".into()))?;
-        let name = input_path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| input_path.display().to_string());
-        let inp = gar_plot::PlotInput {
-            prepared,
-            report,
-            input,
-            output,
-            source_name: &name,
-        };
-        let bytes = gar_plot::render(&inp, fmt, size.0, size.1)
-            .map_err(|e| anyhow!("cannot draw the picture {}: {e}", path.display()))?;
-        write_atomic(path, &bytes, force)?;
-    }
-    Ok(())
-}
-
-pub fn analyze_command(a: &AnalyzeArgs) -> Result<(), Failure> {
-    let (preset, params, seed) = run_flags(&a.engine, &a.input)?;
-    if let Some(j) = &a.json {
-        check_target(j, Some(&a.input), a.force, "JSON report")?;
-    }
-    let plot_size = check_exports(&a.exports, &a.input, a.force)?;
-    let wants = safety::Wants {
-        output: None,
-        json: a.json.is_some(),
-        csv: a.exports.csv.is_some(),
-        plot: a.exports.plot.as_ref().map(|_| plot_size),
-    };
-    let dec = safety::load(&a.input, &params, preset, &wants)?;
-    let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
-    let prepared = prepare_run(&a.input, &dec, &chans, &params, preset, seed)?;
-    let report = Report::new(&prepared, input_info(&a.input, &dec), None);
-    write_exports(
-        &a.exports, plot_size, &prepared, &report, &chans, None, &a.input, a.force,
-    )?;
-    report_out(&report, a.json.as_deref(), a.force, a.quiet)
 }

@@ -1,13 +1,23 @@
 //! The `gar` binary: argument parsing, messages, exit codes. The engine is in
 //! gar-core, file formats in gar-io.
+//!
+//! Modules depend one way: `engine` (render, analyze) and `demo` use `outputs` (every
+//! file of a run, written together), `limits` (memory and size checks, decoding),
+//! `flags` (flags to parameters), `progress` and `source`; `outputs` uses `safety`
+//! (signals, panics), which uses nothing of gar's.
 
 mod args;
 mod demo;
 mod engine;
+mod flags;
+mod limits;
+mod outputs;
+mod progress;
 mod safety;
+mod source;
 
 use args::{Cli, Command};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
 /// What went wrong, and which exit status it earns.
@@ -25,15 +35,40 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// Every error, clap's and gar's, is printed as `gar: error: ...`.
+const ERROR: &str = "gar: error:";
+
+/// Prints a clap error (bad flag, missing value) in gar's style; help and version
+/// go to standard output unchanged.
+fn clap_failure(e: clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.render().to_string();
+    let text = text.strip_prefix("error:").unwrap_or(&text);
+    eprint!("{ERROR}{text}");
+    ExitCode::from(2)
+}
+
+/// The subcommand named on the command line, for the help hint of a usage error.
+fn subcommand_name(cmd: &Command) -> &'static str {
+    match cmd {
+        Command::Render(_) => "render",
+        Command::Analyze(_) => "analyze",
+        Command::Presets { .. } => "presets",
+        Command::Demo { .. } => "demo",
+        Command::Completions { .. } => "completions",
+        Command::Man { .. } => "man",
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
+        Err(e) => return clap_failure(e),
     };
+    let name = subcommand_name(&cli.command);
     safety::install_signal_handler();
     let result = safety::guard(|| match cli.command {
         Command::Render(a) => engine::render_command(&a),
@@ -48,17 +83,56 @@ fn main() -> ExitCode {
             quiet,
             plot,
         } => demo::demo_command(&out, force, quiet, plot),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "gar", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man { subcommand } => man_page(subcommand.as_deref()),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(m)) => {
-            eprintln!("gar: error: {m}");
-            eprintln!("(run `gar render --help` for every flag with its range)");
+            eprintln!("{ERROR} {m}");
+            eprintln!();
+            eprintln!("For more information, try 'gar {name} --help'.");
             ExitCode::from(2)
         }
         Err(Failure::Run(e)) => {
-            eprintln!("gar: error: {e:#}");
+            eprintln!("{ERROR} {e:#}");
             ExitCode::from(1)
         }
     }
+}
+
+/// `gar man [SUBCOMMAND]`: gar's manual page, or a subcommand's (`gar-render`), in
+/// roff on standard output.
+fn man_page(sub: Option<&str>) -> Result<(), Failure> {
+    let gar = Cli::command();
+    let page = match sub {
+        None => gar,
+        Some(name) => {
+            let names: Vec<String> = gar
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .filter(|n| n != "help")
+                .collect();
+            let Some(cmd) = gar.find_subcommand(name) else {
+                return Err(Failure::Usage(format!(
+                    "no manual page for '{name}'; expected one of: {}",
+                    names.join(", ")
+                )));
+            };
+            let full = format!("gar-{}", cmd.get_name());
+            cmd.clone()
+                .name(full.clone())
+                .bin_name(format!("gar {}", cmd.get_name()))
+                .display_name(full)
+                .version(env!("CARGO_PKG_VERSION"))
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    clap_mangen::Man::new(page)
+        .render(&mut out)
+        .map_err(|e| anyhow::anyhow!("cannot write the manual page: {e}"))?;
+    Ok(())
 }

@@ -4,7 +4,10 @@
 //! crash found by `cargo fuzz` is fixed, then its input is copied into
 //! `fuzz/regressions/<target>/` (see `fuzz/README.md`).
 
-#[allow(dead_code)]
+#[allow(
+    dead_code,
+    reason = "the harness also serves the fuzz targets; this test uses part of it"
+)]
 #[path = "../../../fuzz/src/harness.rs"]
 mod harness;
 

@@ -701,8 +701,32 @@ fn a_full_disk_leaves_no_file_behind() {
         assert!(e.contains("o.wav") && e.contains("No space left"), "{e}");
         assert!(names(full).is_empty(), "stream={stream}: {:?}", names(full));
     }
-    // The WAV fits but the report does not: the WAV stays (it is complete), no temp file.
+    // The WAV fits (88 KB) but the report does not (about 300 KB: 1 ms candidate and
+    // output hops): a run writes everything or nothing, so no WAV is left either.
     let out = full.join("short.wav");
+    let o = run(&[
+        "render",
+        s(&input),
+        "-o",
+        s(&out),
+        "--duration",
+        "0.5",
+        "--bits",
+        "16",
+        "--grain-ms",
+        "5",
+        "--hop-ms",
+        "1",
+        "--cand-hop-ms",
+        "1",
+        "--report",
+        s(&full.join("r.json")),
+    ]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("No space left"), "{e}");
+    assert!(names(full).is_empty(), "{:?}: {e}", names(full));
+    // With a small report both fit, and both are written.
     let o = run(&[
         "render",
         s(&input),
@@ -715,13 +739,8 @@ fn a_full_disk_leaves_no_file_behind() {
         "--report",
         s(&full.join("r.json")),
     ]);
-    let e = stderr(&o);
-    if o.status.success() {
-        assert_eq!(names(full), vec!["r.json", "short.wav"]);
-    } else {
-        assert!(e.contains("r.json"), "{e}");
-        assert_eq!(names(full), vec!["short.wav"], "{e}");
-    }
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(names(full), vec!["r.json", "short.wav"]);
     read_wav_f32(&out);
     assert_eq!(fs::read(&input).unwrap(), before);
 }

@@ -28,26 +28,8 @@ use symphonia::core::io::{
 use symphonia::core::meta::MetadataOptions;
 
 use crate::error::DecodeError;
+use crate::samples::{DecodeLimits, Decoded, FloatStats};
 use crate::sniff::{self, Magic, Sniffed};
-
-/// A fully decoded input file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Decoded {
-    /// Sample rate in Hz (> 0).
-    pub sample_rate: u32,
-    /// Planar samples: one buffer per channel, all of length `frames`. Always finite, at most
-    /// [`MAX_SAMPLE_MAGNITUDE`] in magnitude, and silent rather than all subnormal (see
-    /// `nonfinite_replaced` and `warnings`).
-    pub channels: Vec<SampleBuf>,
-    /// Number of frames (samples per channel).
-    pub frames: usize,
-    /// Human description of the input format, e.g. "WAV, 24-bit integer" or "MP3".
-    pub format: String,
-    /// NaN/inf samples (float input) replaced by 0.0.
-    pub nonfinite_replaced: u64,
-    /// Non-fatal problems, e.g. truncation or skipped corrupt packets.
-    pub warnings: Vec<String>,
-}
 
 /// How many individual "skipped a corrupt packet" warnings are listed before they are summarised.
 const MAX_PACKET_WARNINGS: usize = 5;
@@ -59,25 +41,6 @@ const MAX_EMPTY_PACKETS: u32 = 64;
 
 /// The media source read buffer. Must be a power of two > 32 KiB.
 const STREAM_BUFFER_LEN: usize = 256 * 1024;
-
-/// Limits on what decoding may allocate (see [`decode_file_with`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DecodeLimits {
-    /// The most bytes of decoded 32-bit samples (frames x channels x 4) to hold. A file
-    /// whose header promises more is refused before anything is allocated; a file that
-    /// turns out longer (no or wrong frame count in the header, a pipe) is refused as soon
-    /// as decoding crosses the limit. `u64::MAX`: no limit.
-    pub max_decoded_bytes: u64,
-}
-
-impl Default for DecodeLimits {
-    /// No limit.
-    fn default() -> Self {
-        DecodeLimits {
-            max_decoded_bytes: u64::MAX,
-        }
-    }
-}
 
 /// What a file's header says, read without decoding any audio (see [`probe_file`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,7 +155,11 @@ pub fn decode_file(path: &Path) -> Result<Decoded, DecodeError> {
 /// ([`DecodeError::TooLong`]). A pipe or device is decoded as a stream.
 pub fn decode_file_with(path: &Path, limits: &DecodeLimits) -> Result<Decoded, DecodeError> {
     // Plain PCM/float WAV files: the parallel fast path (same samples as below).
-    if let Some(d) = crate::wav_fast::try_decode(path, limits)? {
+    if let Some(mut d) = crate::wav_fast::try_decode(path, limits)? {
+        d.format = match probe_file(path) {
+            Ok(Some(info)) => info.format,
+            _ => "WAV".to_string(),
+        };
         return Ok(d);
     }
     let opened = open_input(path, false)?.ok_or_else(|| DecodeError::Empty {
@@ -200,6 +167,37 @@ pub fn decode_file_with(path: &Path, limits: &DecodeLimits) -> Result<Decoded, D
     })?;
     let ext = path.extension().and_then(|e| e.to_str());
     decode_source(opened, path, ext, limits)
+}
+
+/// Decode audio read from `reader` (standard input, a socket) as a stream, refusing
+/// audio longer than `limits` allow: any supported format, the same checks and
+/// warnings as a pipe given to [`decode_file_with`]. `label` names the stream in
+/// errors and warnings (e.g. `<stdin>`).
+pub fn decode_reader_with(
+    mut reader: impl Read + Send + Sync + 'static,
+    label: &Path,
+    limits: &DecodeLimits,
+) -> Result<Decoded, DecodeError> {
+    let mut head = Vec::new();
+    (&mut reader)
+        .take(sniff::SNIFF_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| DecodeError::Io {
+            path: label.to_path_buf(),
+            source: e,
+        })?;
+    if head.is_empty() {
+        return Err(DecodeError::Empty {
+            path: label.to_path_buf(),
+        });
+    }
+    let rest = io::Cursor::new(head.clone()).chain(reader);
+    let opened = Opened {
+        source: Box::new(ReadOnlySource::new(rest)),
+        len: 0,
+        head,
+    };
+    decode_source(opened, label, None, limits)
 }
 
 /// Reads a file's header (format, sample rate, channels, frame count) without decoding
@@ -966,78 +964,4 @@ fn append(
         }
     }
     Ok(())
-}
-
-/// Float samples beyond this magnitude are clamped to it (see `FloatStats`).
-pub const MAX_SAMPLE_MAGNITUDE: f32 = 1e20;
-
-/// Makes decoded float samples safe for the engine, and counts what it changed.
-///
-/// NaN and infinity become 0 (`nonfinite`); finite magnitudes above
-/// [`MAX_SAMPLE_MAGNITUDE`] (400 dB over full scale: not audio, but they overflow `f32`
-/// sums and gains downstream) are clamped to it (`clamped`); and a file whose every sample
-/// is subnormal (peak below 1.2e-38, some 760 dB under full scale: silence by any measure,
-/// but the gain that would normalise it overflows `f32`) becomes exact silence. Subnormal
-/// samples in a file with a normal peak are kept as they are.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct FloatStats {
-    pub(crate) nonfinite: u64,
-    pub(crate) clamped: u64,
-    /// Largest magnitude seen in float data, after the fixes.
-    peak: f32,
-    /// Whether any float data was seen.
-    seen: bool,
-}
-
-impl FloatStats {
-    /// Fixes one run of float samples in place.
-    pub(crate) fn fix(&mut self, s: &mut [f32]) {
-        self.seen = true;
-        // Fast path first (vectorises); fix up only if needed.
-        let mut peak = 0f32;
-        let mut ok = true;
-        for &x in s.iter() {
-            let a = x.abs();
-            ok &= a <= MAX_SAMPLE_MAGNITUDE; // false for NaN and infinity too
-            peak = peak.max(a);
-        }
-        if !ok {
-            peak = 0.0;
-            for x in s.iter_mut() {
-                if !x.is_finite() {
-                    *x = 0.0;
-                    self.nonfinite += 1;
-                } else if x.abs() > MAX_SAMPLE_MAGNITUDE {
-                    *x = MAX_SAMPLE_MAGNITUDE.copysign(*x);
-                    self.clamped += 1;
-                }
-                peak = peak.max(x.abs());
-            }
-        }
-        self.peak = self.peak.max(peak);
-    }
-
-    /// Adds the counts and peak of `other` (stats gathered on another thread).
-    pub(crate) fn merge(&mut self, other: FloatStats) {
-        self.nonfinite += other.nonfinite;
-        self.clamped += other.clamped;
-        self.peak = self.peak.max(other.peak);
-        self.seen |= other.seen;
-    }
-
-    /// After the last run: silences an all-subnormal file and adds the warnings.
-    pub(crate) fn finish<C: AsMut<[f32]>>(&self, out: &mut [C], warnings: &mut Vec<String>) {
-        if self.seen && self.peak > 0.0 && self.peak < f32::MIN_POSITIVE {
-            for ch in out.iter_mut() {
-                ch.as_mut().fill(0.0);
-            }
-        }
-        if self.clamped > 0 {
-            warnings.push(format!(
-                "{} float samples had magnitudes above {MAX_SAMPLE_MAGNITUDE:e} (far beyond \
-                 any audio level; full scale is 1.0) and were clamped to it",
-                self.clamped
-            ));
-        }
-    }
 }

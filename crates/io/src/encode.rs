@@ -1,13 +1,13 @@
-//! WAV encoding with hound, and atomic file replacement.
+//! WAV encoding: hound writes the header, gar the samples (see `BlockEncoder`).
 
 use std::fmt;
-use std::fs::{self, File};
 use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use hound::{SampleFormat, WavSpec, WavWriter};
+use hound::{SampleFormat, WavSpec};
 
+use crate::atomic::{AtomicFile, WRITE_BUFFER};
 use crate::error::EncodeError;
 
 /// Output sample format.
@@ -78,11 +78,6 @@ const MAX_DATA_BYTES: u64 = MAX_WAV_DATA_BYTES;
 /// enough that the per-call cost of the kernel's page-cache writes stays small (1 << 16
 /// took about 15% longer to encode 10 minutes), small enough for a few reused buffers.
 const CHUNK_SAMPLES: usize = 1 << 18;
-
-/// Output buffer size for the underlying writer: smaller than a chunk's bytes, so
-/// that whole chunks go straight to the file (`BufWriter` passes large writes
-/// through) and only the header and a short last chunk are copied.
-const WRITE_BUFFER: usize = 1 << 16;
 
 /// Validate the input; return the frame count.
 fn validate(
@@ -391,7 +386,7 @@ impl BlockEncoder {
 /// fit in u32.
 fn hound_header(spec: WavSpec, data_bytes: u64) -> Result<Vec<u8>, hound::Error> {
     let mut cur = io::Cursor::new(Vec::with_capacity(80));
-    WavWriter::new(&mut cur, spec)?.finalize()?;
+    hound::WavWriter::new(&mut cur, spec)?.finalize()?;
     let mut h = cur.into_inner();
     let n = h.len();
     // hound's header ends with the (empty) data chunk header: "data" + u32 length.
@@ -472,10 +467,10 @@ fn put<const B: usize>(
 
 /// Write a WAV file atomically.
 ///
-/// The data is encoded to a temporary file created in the same directory as `path` (name
-/// prefix `.gar-tmp-`), then renamed into place (see [`WavFileWriter`]). If `overwrite` is
-/// false and `path` exists, this fails before encoding, and the final rename is a no-clobber
-/// one, so a file created meanwhile is never overwritten either. On any failure the temporary
+/// The data is encoded to a temporary file created in the same directory as `path`, then
+/// renamed into place (see [`AtomicFile`] for the rules). If `overwrite` is false and
+/// `path` exists, this fails before encoding, and the final rename is a no-clobber one, so
+/// a file created meanwhile is never overwritten either. On any failure the temporary
 /// file is removed and `path` is left as it was.
 ///
 /// `on_temp_created` is called with the temporary file's path right after it is created (so a
@@ -500,87 +495,38 @@ pub fn write_wav_atomic(
         on_temp_created,
     )?;
     w.write(channels)?;
-    w.finish()
+    w.finish()?.commit()
 }
 
-/// A WAV file written block by block into a temporary file beside its target and
-/// renamed into place by [`finish`](Self::finish). Dropping it unfinished (an error,
-/// a panic) removes the temporary file; the target is never touched until then.
-///
-/// The frame count is announced up front, so the header is written once and the file
-/// is never seeked. When the target already exists (`overwrite`), the data is fsynced
-/// before the rename, so that a crash can never leave the user's old file replaced by
-/// an incomplete one; a new file is not fsynced (a crash can then at worst lose the new
-/// file, never an old one), which keeps a render from waiting on the disk.
-pub struct WavFileWriter {
-    path: PathBuf,
-    dir: PathBuf,
-    overwrite: bool,
-    replacing: bool,
+/// A WAV stream written block by block to any writer: a file ([`WavFileWriter`]), a
+/// pipe, standard output. The frame count is announced up front, so the header is
+/// exact from the first byte and the output is never seeked.
+pub struct WavWriter<W: Write + Send> {
     enc: BlockEncoder,
-    out: BufWriter<tempfile::NamedTempFile>,
+    out: W,
 }
 
-impl WavFileWriter {
-    /// Creates the temporary file and writes the header for `frames` frames of
-    /// `channels` channels. `on_temp_created` receives the temporary path.
-    pub fn create(
-        path: &Path,
+/// A WAV file written into an [`AtomicFile`]: [`finish`](WavWriter::finish) returns
+/// the complete file, which [`AtomicFile::commit`] renames into place. Dropping it
+/// unfinished (an error, a panic) removes the temporary file.
+pub type WavFileWriter = WavWriter<AtomicFile>;
+
+impl<W: Write + Send> WavWriter<W> {
+    /// Writes the header for `frames` frames of `channels` channels to `out`.
+    /// `label` names the output in errors. For speed, `out` should be buffered
+    /// (an [`AtomicFile`] is).
+    pub fn new(
+        mut out: W,
+        label: &Path,
         sample_rate: u32,
         channels: usize,
         frames: usize,
         bits: Bits,
-        overwrite: bool,
-        on_temp_created: impl FnOnce(&Path),
     ) -> Result<Self, EncodeError> {
-        let owned = || path.to_path_buf();
-        validate_shape(path, sample_rate, channels, frames, bits)?;
-        if path.file_name().is_none() {
-            return Err(EncodeError::InvalidPath { path: owned() });
-        }
-        let existing = fs::symlink_metadata(path).ok();
-        match fs::metadata(path) {
-            Ok(m) if m.is_dir() => return Err(EncodeError::OutputIsDirectory { path: owned() }),
-            // A device (`/dev/null`), FIFO or socket: the rename would replace it by a file.
-            Ok(m) if !m.is_file() => return Err(EncodeError::OutputNotRegular { path: owned() }),
-            _ => {}
-        }
-        // A dangling symlink also counts as "exists" for the no-overwrite check.
-        if !overwrite && existing.is_some() {
-            return Err(EncodeError::OutputExists { path: owned() });
-        }
-        let dir: PathBuf = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if !dir.is_dir() {
-            return Err(EncodeError::DirectoryMissing { path: owned(), dir });
-        }
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".gar-tmp-").suffix(".wav");
-        #[cfg(unix)]
-        {
-            // Like File::create: 0666 minus the umask (tempfile's default would be 0600).
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(fs::Permissions::from_mode(0o666));
-        }
-        let temp = builder.tempfile_in(&dir).map_err(|e| EncodeError::Io {
-            path: owned(),
-            action: format!("creating a temporary file in {}", dir.display()),
-            source: e,
-        })?;
-        on_temp_created(temp.path());
-        let mut out = BufWriter::with_capacity(WRITE_BUFFER, temp);
-        let mut enc = BlockEncoder::new(path, sample_rate, channels, frames, bits)?;
+        validate_shape(label, sample_rate, channels, frames, bits)?;
+        let mut enc = BlockEncoder::new(label, sample_rate, channels, frames, bits)?;
         enc.header(&mut out)?;
-        Ok(WavFileWriter {
-            path: owned(),
-            dir,
-            overwrite,
-            replacing: existing.is_some(),
-            enc,
-            out,
-        })
+        Ok(WavWriter { enc, out })
     }
 
     /// Appends one planar block (one slice per channel, equal lengths).
@@ -594,69 +540,37 @@ impl WavFileWriter {
         self.enc.block(&mut self.out, block, gain)
     }
 
-    /// Checks that every announced frame was written, then renames the file into place.
-    pub fn finish(mut self) -> Result<(), EncodeError> {
-        let owned = || self.path.clone();
+    /// Frames written so far.
+    pub fn frames_written(&self) -> usize {
+        self.enc.written
+    }
+
+    /// Checks that every announced frame was written, flushes, and returns the writer.
+    pub fn finish(mut self) -> Result<W, EncodeError> {
         self.enc.end(&mut self.out)?;
-        let temp = self
-            .out
-            .into_inner()
-            .map_err(|e| io_err(&self.path, "flushing", e.into_error()))?;
-        if self.replacing {
-            temp.as_file().sync_all().map_err(|e| EncodeError::Io {
-                path: owned(),
-                action: "syncing the temporary file to disk".to_string(),
-                source: e,
-            })?;
-        }
-        let persisted = if self.overwrite {
-            temp.persist(&self.path)
-        } else {
-            temp.persist_noclobber(&self.path)
-        };
-        if let Err(e) = persisted {
-            // Dropping `e.file` removes the temporary file.
-            let source = e.error;
-            drop(e.file);
-            if source.kind() == io::ErrorKind::AlreadyExists && !self.overwrite {
-                return Err(EncodeError::OutputExists { path: owned() });
-            }
-            return Err(EncodeError::Io {
-                path: owned(),
-                action: "renaming the temporary file into place".to_string(),
-                source,
-            });
-        }
-        if self.replacing {
-            // Make the rename itself durable (best effort: not every platform can open directories).
-            if let Ok(d) = File::open(&self.dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
+        self.out
+            .flush()
+            .map_err(|e| io_err(&self.enc.label, "writing samples", e))?;
+        Ok(self.out)
     }
 }
 
-/// True if `a` and `b` name the same existing file.
-///
-/// On unix this compares device and inode numbers (so hard links and different spellings of a
-/// path match); elsewhere it compares canonicalized paths. Returns false if either does not
-/// exist.
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (fs::metadata(a), fs::metadata(b)) {
-            (Ok(ma), Ok(mb)) => ma.dev() == mb.dev() && ma.ino() == mb.ino(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        match (fs::canonicalize(a), fs::canonicalize(b)) {
-            (Ok(ca), Ok(cb)) => ca == cb,
-            _ => false,
-        }
+impl WavWriter<AtomicFile> {
+    /// Checks `path` and creates its temporary file (see [`AtomicFile::create`]), then
+    /// writes the header. `on_temp_created` receives the temporary path.
+    pub fn create(
+        path: &Path,
+        sample_rate: u32,
+        channels: usize,
+        frames: usize,
+        bits: Bits,
+        overwrite: bool,
+        on_temp_created: impl FnOnce(&Path),
+    ) -> Result<Self, EncodeError> {
+        // Shape first: a WAV that cannot be written creates nothing.
+        validate_shape(path, sample_rate, channels, frames, bits)?;
+        let file = AtomicFile::create(path, overwrite, on_temp_created)?;
+        WavWriter::new(file, path, sample_rate, channels, frames, bits)
     }
 }
 

@@ -239,7 +239,7 @@ pub enum EncodeError {
     },
 
     /// The output path names a directory.
-    #[error("{}: is a directory; expected a file path for the output WAV", path.display())]
+    #[error("{}: is a directory; expected a file path for the output", path.display())]
     OutputIsDirectory {
         /// The output path.
         path: PathBuf,

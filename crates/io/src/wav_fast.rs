@@ -9,8 +9,8 @@
 //! returns `None` and goes through symphonia, which also owns every error
 //! message.
 
-use crate::decode::{DecodeLimits, Decoded, FloatStats};
 use crate::error::DecodeError;
+use crate::samples::{DecodeLimits, Decoded, FloatStats};
 use gar_core::SampleBuf;
 use rayon::prelude::*;
 use std::fs::File;
@@ -92,8 +92,9 @@ impl Kind {
 }
 
 /// Decodes `path` if it is a regular file holding a plain, complete PCM or
-/// float WAV: `Ok(Some)`; `Ok(None)` for anything else (the caller then uses
-/// symphonia); `Err` only for a file longer than `limits` allow.
+/// float WAV: `Ok(Some)`, with `format` left empty for the caller to describe;
+/// `Ok(None)` for anything else (the caller then uses symphonia); `Err` only for
+/// a file longer than `limits` allow.
 pub(crate) fn try_decode(
     path: &Path,
     limits: &DecodeLimits,
@@ -153,15 +154,12 @@ fn decode(
     let mut channels = channels;
     let mut warnings = Vec::new();
     floats.finish(&mut channels, &mut warnings);
-    let format = match crate::decode::probe_file(path) {
-        Ok(Some(info)) => info.format,
-        _ => "WAV".to_string(),
-    };
     Ok(Some(Decoded {
         sample_rate: spec.sample_rate,
         channels,
         frames,
-        format,
+        // Described by the caller, from the header (the same words as symphonia's).
+        format: String::new(),
         nonfinite_replaced: floats.nonfinite,
         warnings,
     }))
