@@ -1,7 +1,9 @@
 //! Criterion benches for each engine stage on realistic sizes.
 //!
 //! `cargo bench -p gar-core --bench stages` (results in BENCHMARKS.md).
-//! The source is the 60 s corpus file `../shared/corpus/long_mix_60s_44k_mono.wav`.
+//! The source is the 60 s mono benchmark input of `bench/input.rs`, built from the two
+//! CC0 recordings committed in the repository (the guitar recording of `testdata/` and
+//! the demo sound, mixed to mono, alternated and cut at 60 s).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gar_core::plan::{GarRng, Sampler, make_plan, recency_factors, uniform};
@@ -9,18 +11,15 @@ use gar_core::{Params, Preset, analysis, attention, render};
 use rand_core::SeedableRng;
 use std::hint::black_box;
 
+#[path = "../../../bench/input.rs"]
+mod input;
+
 fn corpus() -> (u32, Vec<f32>) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpus/long_mix_60s_44k_mono.wav"
-    );
-    let mut r = hound::WavReader::open(path).expect("corpus file");
-    let sr = r.spec().sample_rate;
-    let x = r
-        .samples::<i16>()
-        .map(|s| s.unwrap() as f32 / 32768.0)
+    let x = input::mix_60s()
+        .into_iter()
+        .map(|s| s as f32 / 32768.0)
         .collect();
-    (sr, x)
+    (input::SAMPLE_RATE, x)
 }
 
 fn stages(c: &mut Criterion) {

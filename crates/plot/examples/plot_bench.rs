@@ -1,6 +1,7 @@
-//! Times the picture of a 10-minute run: the 60 s corpus mix repeated 10 times
-//! (26.5 M samples), Motif Extract (about 60 k candidates, 40 k hops) and
-//! Self-Remix, rendered output included.
+//! Times the picture of a 10-minute run: the 60 s benchmark input of
+//! `bench/input.rs` (built from the CC0 recordings committed in the repository)
+//! repeated 10 times (26.5 M samples), Motif Extract (about 60 k candidates, 40 k
+//! hops) and Self-Remix, rendered output included.
 //!
 //! ```text
 //! cargo run --release -p gar-plot --example plot_bench [OUT_DIR]   # default /tmp/garplots
@@ -10,12 +11,15 @@
 //! size (preparing and rendering the audio are not timed) and writes the
 //! pictures to OUT_DIR.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use gar_core::Preset;
 use gar_core::report::InputInfo;
 use gar_plot::{PlotInput, render_png, render_svg};
+
+#[path = "../../../bench/input.rs"]
+mod input;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -29,34 +33,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| "/tmp/garplots".into()),
     );
     std::fs::create_dir_all(&out_dir)?;
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/long_mix_60s_44k_mono.wav");
-    let dec = gar_io::decode_file(&src)?;
-    let one: Vec<f32> = dec.channels[0].to_vec();
+    let sr = input::SAMPLE_RATE;
+    let one: Vec<f32> = input::mix_60s()
+        .into_iter()
+        .map(|s| s as f32 / 32768.0)
+        .collect();
     let mut x = Vec::with_capacity(one.len() * 10);
     for _ in 0..10 {
         x.extend_from_slice(&one);
     }
     let chans: Vec<&[f32]> = vec![&x];
     println!(
-        "source: {} repeated 10 times = {} samples ({:.1} s) at {} Hz",
-        src.display(),
+        "source: the 60 s benchmark input (bench/input.rs) repeated 10 times = {} samples \
+         ({:.1} s) at {} Hz",
         x.len(),
-        x.len() as f64 / dec.sample_rate as f64,
-        dec.sample_rate
+        x.len() as f64 / sr as f64,
+        sr
     );
     let (w, h) = gar_plot::DEFAULT_SIZE;
     for preset in [Preset::MotifExtract, Preset::SelfRemix] {
-        let prepared = gar_core::prepare(&chans, dec.sample_rate, &preset.params(), preset, 7)?;
-        let output = gar_core::render_prepared(&prepared, &chans);
+        let prepared = gar_core::prepare(&chans, sr, &preset.params(), preset, 7)?;
+        let (output, _level) = gar_core::render_prepared(&prepared, &chans);
         let report = gar_core::Report::new(
             &prepared,
             InputInfo {
-                path: "long_mix_60s_44k_mono.wav x10".into(),
-                sample_rate: dec.sample_rate,
+                path: "bench_input_60s x10".into(),
+                sample_rate: sr,
                 channels: 1,
                 frames: x.len(),
-                duration_s: x.len() as f64 / dec.sample_rate as f64,
+                duration_s: x.len() as f64 / sr as f64,
             },
             None,
         );
@@ -65,7 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             report: &report,
             input: &chans,
             output: Some(&output),
-            source_name: "long_mix_60s_44k_mono.wav (x10)",
+            source_name: "bench input 60 s (x10)",
         };
         let (mut tp, mut ts) = (Vec::new(), Vec::new());
         let (mut png, mut svg) = (Vec::new(), String::new());

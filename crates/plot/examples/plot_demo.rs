@@ -5,8 +5,8 @@
 //! ```
 //!
 //! The demo sound (crates/cli/assets) with Self-Remix, rendered and analysed only;
-//! the corpus drum loop (shared/corpus, if present) with Self-Remix and Motif
-//! Extract; each as PNG and SVG.
+//! the guitar recording of testdata/ with Self-Remix and Motif Extract; each as PNG
+//! and SVG. Both are CC0 recordings committed in the repository.
 
 use std::path::{Path, PathBuf};
 
@@ -23,22 +23,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&out_dir)?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let demo = root.join("crates/cli/assets/demo_tabla_glass_cc0_6s_44k_stereo.flac");
-    let drums = root.join("../shared/corpus/drums_seq_5s_44k_mono.wav");
+    let guit = root.join("testdata/stereo_guit_em9_44k.flac");
     let jobs: Vec<(&Path, Preset, bool, &str)> = vec![
         (&demo, Preset::SelfRemix, true, "demo_selfremix"),
         (&demo, Preset::SelfRemix, false, "demo_selfremix_analyze"),
-        (&drums, Preset::SelfRemix, true, "drums_selfremix"),
-        (&drums, Preset::MotifExtract, true, "drums_motifextract"),
+        (&guit, Preset::SelfRemix, true, "guit_selfremix"),
+        (&guit, Preset::MotifExtract, true, "guit_motifextract"),
     ];
     for (path, preset, rendered, name) in jobs {
-        if !path.exists() {
-            eprintln!("skipping {}: not found", path.display());
-            continue;
-        }
         let dec = gar_io::decode_file(path)?;
         let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
         let prepared = gar_core::prepare(&chans, dec.sample_rate, &preset.params(), preset, 1)?;
-        let output = rendered.then(|| gar_core::render_prepared(&prepared, &chans));
+        let output = rendered.then(|| gar_core::render_prepared(&prepared, &chans).0);
         let file_name = path
             .file_name()
             .map_or(String::new(), |n| n.to_string_lossy().into_owned());
@@ -67,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(&p, png)?;
         std::fs::write(out_dir.join(format!("{name}.svg")), svg)?;
         println!("wrote {}", p.display());
-        if name == "drums_motifextract" {
+        if name == "guit_motifextract" {
             // Smaller pictures: the layout scales down.
             for (w, h) in [(800, 500), (320, 320)] {
                 let p = out_dir.join(format!("{name}_{w}x{h}.png"));

@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use crate::layout::Axes;
+use crate::geom::Axes;
 
 /// Peak absolute value over all channels (non-finite samples are skipped).
 pub(crate) fn peak(chans: &[&[f32]]) -> f32 {
@@ -168,7 +168,7 @@ impl Raster {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::Rect;
+    use crate::geom::Rect;
 
     fn axes(w: i32, secs: f64) -> Axes {
         Axes {

@@ -9,8 +9,9 @@ use crate::colour::{
     WAVE_OUT, over_white, score_colour,
 };
 use crate::data::{self, Column, Raster};
-use crate::layout::{Axes, FigureAxes, Layout, Panel, figure_axes_with_peaks};
-use crate::text::{self, HAlign as HPos, VAlign as VPos};
+use crate::geom::Axes;
+use crate::layout::{FigureAxes, Layout, Panel, figure_axes_with_peaks};
+use crate::text::{self, Anchor, HAlign as HPos, VAlign as VPos};
 use crate::{PlotError, PlotInput};
 
 /// Everything the picture needs, reduced to pixel resolution once; drawing it
@@ -102,15 +103,7 @@ impl<'a> Scene<'a> {
         let avail = r.w as f64 - pen.text_w(&head, size)? - pen.text_w(&tail, size)?;
         let name = fit_text(pen, self.inp.source_name, size, avail)?;
         let text = fit_text(pen, &format!("{head}{name}{tail}"), size, r.w as f64)?;
-        pen.text(
-            &text,
-            r.x,
-            r.y + r.h / 2,
-            size,
-            INK,
-            HPos::Left,
-            VPos::Centre,
-        )?;
+        pen.text(&text, Anchor::left(r.x, r.y + r.h / 2), size, INK)?;
         Ok(())
     }
 
@@ -554,10 +547,10 @@ impl<'a> Scene<'a> {
             if line >= max_lines {
                 continue;
             }
-            pen.text(k, x, y, size, INK_SOFT, HPos::Left, VPos::Centre)?;
+            pen.text(k, Anchor::left(x, y), size, INK_SOFT)?;
             let avail = (col_w - key_w - pen.l.px(6.0)) as f64;
             let v = fit_text(pen, v, size, avail)?;
-            pen.text(&v, x + key_w, y, size, INK, HPos::Left, VPos::Centre)?;
+            pen.text(&v, Anchor::left(x + key_w, y), size, INK)?;
         }
         let used = per_col.min(max_lines);
         for (j, note) in notes.iter().enumerate() {
@@ -567,7 +560,7 @@ impl<'a> Scene<'a> {
             }
             let y = y0 + line as i32 * line_h + line_h / 2;
             let note = fit_text(pen, note, size * 0.92, r.w as f64)?;
-            pen.text(&note, r.x, y, size * 0.92, WARN, HPos::Left, VPos::Centre)?;
+            pen.text(&note, Anchor::left(r.x, y), size * 0.92, WARN)?;
         }
         Ok(())
     }
@@ -804,6 +797,15 @@ impl Legend {
 
 // ----- the pen: pixel drawing on a backend ----------------------------------
 
+/// The pattern of a broken line: its thickness, and the lengths of each dash
+/// and of each gap, pixels.
+#[derive(Clone, Copy, Debug)]
+struct Dash {
+    thickness: i32,
+    on: i32,
+    off: i32,
+}
+
 struct Pen<'b, DB: DrawingBackend> {
     b: &'b mut DB,
     l: Layout,
@@ -852,34 +854,38 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
 
     /// A horizontal line of dots (thickness 2 px at the default size) centred on row `y`.
     fn dotted_h(&mut self, x0: i32, x1: i32, y: i32, c: RGBColor) -> Result<(), PlotError> {
-        let t = self.l.px(2.0).max(1);
-        let (on, off) = (self.l.px(3.0).max(1), self.l.px(3.0).max(1));
-        self.broken_h(x0, x1, y, t, on, off, c)
+        let dash = Dash {
+            thickness: self.l.px(2.0).max(1),
+            on: self.l.px(3.0).max(1),
+            off: self.l.px(3.0).max(1),
+        };
+        self.broken_h(x0, x1, y, dash, c)
     }
 
     /// A horizontal dashed line centred on row `y`.
     fn dashed_h(&mut self, x0: i32, x1: i32, y: i32, c: RGBColor) -> Result<(), PlotError> {
-        let t = self.l.px(2.0).max(1);
-        let (on, off) = (self.l.px(9.0).max(2), self.l.px(5.0).max(1));
-        self.broken_h(x0, x1, y, t, on, off, c)
+        let dash = Dash {
+            thickness: self.l.px(2.0).max(1),
+            on: self.l.px(9.0).max(2),
+            off: self.l.px(5.0).max(1),
+        };
+        self.broken_h(x0, x1, y, dash, c)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// A horizontal broken line from column `x0` to `x1` centred on row `y`.
     fn broken_h(
         &mut self,
         x0: i32,
         x1: i32,
         y: i32,
-        t: i32,
-        on: i32,
-        off: i32,
+        d: Dash,
         c: RGBColor,
     ) -> Result<(), PlotError> {
-        let ya = y - t / 2;
+        let ya = y - d.thickness / 2;
         let mut x = x0;
         while x < x1 {
-            self.rect(x, ya, (x + on).min(x1), ya + t, c)?;
-            x += on + off;
+            self.rect(x, ya, (x + d.on).min(x1), ya + d.thickness, c)?;
+            x += d.on + d.off;
         }
         Ok(())
     }
@@ -888,41 +894,29 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
         text::width(text, size)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn text(
-        &mut self,
-        text: &str,
-        x: i32,
-        y: i32,
-        size: f64,
-        c: RGBColor,
-        h: HPos,
-        v: VPos,
-    ) -> Result<(), PlotError> {
-        self.text_any(text, x, y, size, c, h, v, false)
+    fn text(&mut self, text: &str, at: Anchor, size: f64, c: RGBColor) -> Result<(), PlotError> {
+        self.text_any(text, at, size, c, false)
     }
 
     /// A y-axis description: reads bottom to top, centred on `y`, its top at column `x`.
     fn text_rotated(&mut self, text: &str, x: i32, y: i32, size: f64) -> Result<(), PlotError> {
-        self.text_any(text, x, y, size, INK, HPos::Centre, VPos::Top, true)
+        let at = Anchor::new(x, y, HPos::Centre, VPos::Top);
+        self.text_any(text, at, size, INK, true)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn text_any(
         &mut self,
         text: &str,
-        x: i32,
-        y: i32,
+        at: Anchor,
         size: f64,
         c: RGBColor,
-        h: HPos,
-        v: VPos,
         rotated: bool,
     ) -> Result<(), PlotError> {
+        let Anchor { x, y, h, v } = at;
         if self.raster_text {
             let mut err = None;
             let b = &mut *self.b;
-            text::rasterise(text, size, x, y, h, v, rotated, |px, py, cov| {
+            text::rasterise(text, size, at, rotated, |px, py, cov| {
                 if err.is_none() {
                     err = b
                         .draw_pixel((px, py), c.mix(cov as f64).to_backend_color())
@@ -1004,7 +998,7 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
         } else {
             fit_text(self, title, size, (pb.header.w - self.l.px(8.0)) as f64)?
         };
-        self.text(&title, pb.header.x, ty, size, INK, HPos::Left, VPos::Centre)?;
+        self.text(&title, Anchor::left(pb.header.x, ty), size, INK)?;
         if legend.is_empty() {
             return Ok(());
         }
@@ -1047,25 +1041,17 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
                 }
                 Legend::Gradient(_) => {
                     let g4 = self.l.px(4.0);
-                    self.text("low", kx, y, lsize, INK_SOFT, HPos::Left, VPos::Centre)?;
+                    self.text("low", Anchor::left(kx, y), lsize, INK_SOFT)?;
                     let bx = kx + self.text_w("low", lsize)?.round() as i32 + g4;
                     let bw = self.l.px(60.0);
                     for k in 0..bw {
                         let f = k as f64 / (bw - 1).max(1) as f64;
                         self.rect(bx + k, y - hw, bx + k + 1, y + hw, score_colour(f))?;
                     }
-                    self.text(
-                        "high",
-                        bx + bw + g4,
-                        y,
-                        lsize,
-                        INK_SOFT,
-                        HPos::Left,
-                        VPos::Centre,
-                    )?;
+                    self.text("high", Anchor::left(bx + bw + g4, y), lsize, INK_SOFT)?;
                 }
             }
-            self.text(it.label(), lx, y, lsize, INK, HPos::Left, VPos::Centre)?;
+            self.text(it.label(), Anchor::left(lx, y), lsize, INK)?;
             x += kw + gap + lw + sep;
         }
         Ok(())
@@ -1115,12 +1101,14 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
             last_right = x + w / 2;
             self.text(
                 &label,
-                x,
-                p.bottom() + tick + self.l.px(3.0),
+                Anchor::new(
+                    x,
+                    p.bottom() + tick + self.l.px(3.0),
+                    HPos::Centre,
+                    VPos::Top,
+                ),
                 tsize,
                 INK_SOFT,
-                HPos::Centre,
-                VPos::Top,
             )?;
         }
         for &v in &yt.values {
@@ -1128,23 +1116,22 @@ impl<DB: DrawingBackend> Pen<'_, DB> {
             self.rect(p.x - 1 - tick, y, p.x - 1, y + 1, INK_SOFT)?;
             self.text(
                 &yt.label(v),
-                p.x - tick - self.l.px(4.0),
-                y,
+                Anchor::new(p.x - tick - self.l.px(4.0), y, HPos::Right, VPos::Centre),
                 tsize,
                 INK_SOFT,
-                HPos::Right,
-                VPos::Centre,
             )?;
         }
         let asize = self.l.fonts.axis;
         self.text(
             xdesc,
-            p.x + p.w / 2,
-            p.bottom() + tick + self.l.px(3.0) + (tsize * 1.15).round() as i32,
+            Anchor::new(
+                p.x + p.w / 2,
+                p.bottom() + tick + self.l.px(3.0) + (tsize * 1.15).round() as i32,
+                HPos::Centre,
+                VPos::Top,
+            ),
             asize,
             INK,
-            HPos::Centre,
-            VPos::Top,
         )?;
         let pb_x = p.x - self.l.px(crate::layout::LEFT_LABELS);
         self.text_rotated(ydesc, pb_x + self.l.px(2.0), p.y + p.h / 2, asize)?;

@@ -22,13 +22,13 @@
 mod colour;
 mod data;
 mod draw;
+mod geom;
 mod layout;
 mod text;
 
 pub use colour::{BLUE, GREY_BAR, MEAN_LINE, ORANGE, USAGE_BAR, score_colour};
-pub use layout::{
-    Axes, BAR_FILL, FigureAxes, Fonts, Layout, Panel, PanelBox, Rect, figure_axes, layout,
-};
+pub use geom::{Axes, Rect};
+pub use layout::{BAR_FILL, FigureAxes, Fonts, Layout, Panel, PanelBox, figure_axes, layout};
 
 use gar_core::SampleBuf;
 use plotters::prelude::*;

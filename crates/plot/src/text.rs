@@ -52,6 +52,25 @@ pub(crate) enum VAlign {
     Centre,
 }
 
+/// Where a text goes: the anchor pixel (`x`, `y`) and how the text sits on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Anchor {
+    pub x: i32,
+    pub y: i32,
+    pub h: HAlign,
+    pub v: VAlign,
+}
+
+impl Anchor {
+    pub fn new(x: i32, y: i32, h: HAlign, v: VAlign) -> Anchor {
+        Anchor { x, y, h, v }
+    }
+    /// The text starts at column `x`, its x-height centred on row `y`.
+    pub fn left(x: i32, y: i32) -> Anchor {
+        Anchor::new(x, y, HAlign::Left, VAlign::Centre)
+    }
+}
+
 struct Scaled {
     font: &'static FontRef<'static>,
     scale: PxScale,
@@ -92,20 +111,17 @@ pub(crate) fn width(text: &str, size: f64) -> Result<f64, PlotError> {
     Ok(shape(&s, text).1 as f64)
 }
 
-/// Rasterises `text` anchored at (`x`, `y`); `rotated` turns it a quarter to
-/// read bottom to top (the anchor rotates with it). Calls `put(px, py, coverage)`
-/// for every covered pixel.
-#[allow(clippy::too_many_arguments)]
+/// Rasterises `text` at `at`; `rotated` turns it a quarter to read bottom to
+/// top (the anchor rotates with it). Calls `put(px, py, coverage)` for every
+/// covered pixel.
 pub(crate) fn rasterise(
     text: &str,
     size: f64,
-    x: i32,
-    y: i32,
-    h: HAlign,
-    v: VAlign,
+    at: Anchor,
     rotated: bool,
     mut put: impl FnMut(i32, i32, f32),
 ) -> Result<(), PlotError> {
+    let Anchor { x, y, h, v } = at;
     let s = scaled(size)?;
     let (glyphs, total) = shape(&s, text);
     let dx = match h {

@@ -45,7 +45,7 @@ pub struct Run {
 impl Run {
     pub fn new(x: Vec<f32>, params: &Params, preset: Preset, seed: u64) -> Run {
         let prepared = gar_core::prepare(&[&x], SR, params, preset, seed).expect("prepare");
-        let output = gar_core::render_prepared(&prepared, &[&x]);
+        let (output, _level) = gar_core::render_prepared(&prepared, &[&x]);
         let report = Report::new(
             &prepared,
             InputInfo {
