@@ -103,6 +103,18 @@ fn refuse_all(
             assert_eq!(tree(work), before_work, "{cmd} {name}: nothing written");
             assert_eq!(tree(watched), before_watched, "{cmd} {name}");
         }
+        // Checked before any work: the input is not even read (junk is not reported).
+        let junk = work.join("junk.wav");
+        fs::write(&junk, b"not audio").unwrap();
+        let mut args: Vec<String> = vec!["render".into(), s(&junk).into()];
+        args.extend(["-o".into(), s(&work.join("out.wav")).into()]);
+        args.extend(flags.iter().cloned());
+        let e = stderr(&run(&args));
+        assert!(
+            e.contains(s(bad)) && !e.contains("unrecognised"),
+            "{name}: {e}"
+        );
+        fs::remove_file(&junk).unwrap();
     }
 }
 

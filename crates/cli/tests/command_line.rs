@@ -612,3 +612,33 @@ fn progress_only_on_a_terminal_and_never_quiet() {
     let short = on_tty("--duration 2", None);
     assert!(!short.contains("rendering"), "{short:?}");
 }
+
+#[test]
+fn a_terminal_is_never_read_or_written_as_audio() {
+    if !have_script() {
+        eprintln!("skipping: `script` cannot run a pseudo-terminal here");
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    write_input(&d.join("in.wav"), 1, 1.0);
+    // Under `script`, standard input and output are both the terminal.
+    for (args, want) in [
+        (
+            "render in.wav -o -",
+            "-o - writes the WAV to standard output, which is a terminal",
+        ),
+        ("render - -o o.wav", "standard input, which is a terminal"),
+    ] {
+        let o = Command::new("script")
+            .current_dir(d)
+            .args(["-qec", &format!("{GAR} {args}"), "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let text = stdout(&o);
+        assert_eq!(o.status.code(), Some(2), "{args}: {text}");
+        assert!(text.contains(want), "{args}: {text}");
+    }
+    assert_eq!(names(d), vec!["in.wav"]);
+}

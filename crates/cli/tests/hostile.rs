@@ -770,6 +770,13 @@ fn start_long_render(dir: &Path) -> (std::process::Child, PathBuf) {
             "16",
             "-q",
         ])
+        // Side files too: their temporary files exist from the start and must go as well.
+        .args([
+            "--report",
+            s(&dir.join("r.json")),
+            "--csv",
+            s(&dir.join("t")),
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -59,7 +59,7 @@ impl std::fmt::Debug for AtomicFile {
 
 /// Checks that `path` can be written (see the module documentation) and returns the
 /// folder that will hold it, and whether something exists under its name.
-pub fn check_target(path: &Path, overwrite: bool) -> Result<(PathBuf, bool), EncodeError> {
+fn check_target(path: &Path, overwrite: bool) -> Result<(PathBuf, bool), EncodeError> {
     let owned = || path.to_path_buf();
     if path.file_name().is_none() {
         return Err(EncodeError::InvalidPath { path: owned() });
@@ -229,18 +229,6 @@ impl Write for AtomicFile {
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
-}
-
-/// Writes `bytes` to `path` through an [`AtomicFile`].
-pub fn write_file_atomic(
-    path: &Path,
-    bytes: &[u8],
-    overwrite: bool,
-    on_temp_created: impl FnOnce(&Path),
-) -> Result<(), EncodeError> {
-    let mut f = AtomicFile::create(path, overwrite, on_temp_created)?;
-    f.write_all(bytes).map_err(|e| f.io_err("writing", e))?;
-    f.commit()
 }
 
 /// True if `a` and `b` name the same existing file.

@@ -20,7 +20,7 @@ mod samples;
 mod sniff;
 mod wav_fast;
 
-pub use atomic::{AtomicFile, check_target, same_file, write_file_atomic};
+pub use atomic::{AtomicFile, same_file};
 pub use decode::{
     StreamInfo, decode_bytes, decode_bytes_with, decode_file, decode_file_with, decode_reader_with,
     probe_file,

@@ -1,5 +1,6 @@
-//! `write_wav_atomic`: no clobbering, overwriting on request, no temporary files left behind,
-//! nothing created on failure; and `same_file`.
+//! `write_wav_atomic`, `AtomicFile` and `WavWriter`: no clobbering, overwriting on
+//! request, no temporary files left behind, nothing created on failure, one permission
+//! rule for every file; and `same_file`.
 
 use std::cell::RefCell;
 use std::fs;
@@ -248,5 +249,95 @@ fn same_file_compares_identity_not_spelling() {
         let sym = dir.path().join("sym.wav");
         std::os::unix::fs::symlink(&a, &sym).unwrap();
         assert!(same_file(&a, &sym), "a symlink resolves to the same file");
+    }
+}
+
+/// The one writer behind every file gar writes: a report written through
+/// `AtomicFile` gets the same permissions as a WAV, the temporary file sits beside the
+/// target under a `.gar-tmp-` name, and nothing reaches the target before `commit`.
+#[test]
+fn atomic_file_is_the_same_writer_for_every_file() {
+    use gar_io::AtomicFile;
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("out.wav");
+    write_wav_atomic(&wav, 8000, &[&tone(10)], Bits::I16, false, |_| {}).unwrap();
+    let report = dir.path().join("out.json");
+    let mut seen = None;
+    let mut f = AtomicFile::create(&report, false, |t| seen = Some(t.to_path_buf())).unwrap();
+    let tmp = seen.unwrap();
+    assert_eq!(tmp, f.temp_path());
+    assert_eq!(tmp.parent(), Some(dir.path()));
+    let name = tmp.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with(".gar-tmp-") && name.ends_with(".json"),
+        "{name}"
+    );
+    f.write_all(b"{\"a\": 1}").unwrap();
+    f.sync().unwrap();
+    assert!(
+        !report.exists(),
+        "nothing under the target's name before commit"
+    );
+    assert!(!f.replaces_existing());
+    f.commit().unwrap();
+    assert_eq!(fs::read(&report).unwrap(), b"{\"a\": 1}");
+    assert_eq!(listing(dir.path()), ["out.json", "out.wav"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode(&report),
+            mode(&wav),
+            "one permission rule for every file"
+        );
+        let reference = dir.path().join("reference");
+        fs::File::create(&reference).unwrap();
+        assert_eq!(mode(&report), mode(&reference), "as File::create");
+        fs::remove_file(&reference).unwrap();
+    }
+    // Replacing: only with overwrite, and the old file stays until commit.
+    assert!(matches!(
+        AtomicFile::create(&report, false, |_| {}),
+        Err(EncodeError::OutputExists { .. })
+    ));
+    let mut f = AtomicFile::create(&report, true, |_| {}).unwrap();
+    assert!(f.replaces_existing());
+    f.write_all(b"new").unwrap();
+    assert_eq!(fs::read(&report).unwrap(), b"{\"a\": 1}");
+    f.commit().unwrap();
+    assert_eq!(fs::read(&report).unwrap(), b"new");
+    // Dropped before commit (an error elsewhere): the temporary file goes, the target stays.
+    let mut f = AtomicFile::create(&report, true, |_| {}).unwrap();
+    f.write_all(b"partial").unwrap();
+    drop(f);
+    assert_eq!(fs::read(&report).unwrap(), b"new");
+    assert_eq!(listing(dir.path()), ["out.json", "out.wav"]);
+}
+
+/// The WAV stream writer gives the same bytes to any writer (a pipe, standard
+/// output) as the file writer: the header is exact from the first byte.
+#[test]
+fn wav_writer_streams_the_same_bytes_as_a_file() {
+    use gar_io::WavWriter;
+    let dir = tempfile::tempdir().unwrap();
+    let (l, r) = (
+        tone(3001),
+        tone(3001).iter().map(|x| -x).collect::<Vec<_>>(),
+    );
+    for bits in Bits::ALL {
+        let file = dir.path().join(format!("{bits}.wav"));
+        write_wav_atomic(&file, 44_100, &[&l, &r], bits, false, |_| {}).unwrap();
+        let mut w = WavWriter::new(Vec::new(), Path::new("<pipe>"), 44_100, 2, 3001, bits).unwrap();
+        w.write(&[&l[..1000], &r[..1000]]).unwrap();
+        w.write(&[&l[1000..], &r[1000..]]).unwrap();
+        assert_eq!(w.frames_written(), 3001);
+        let bytes = w.finish().unwrap();
+        assert!(bytes == fs::read(&file).unwrap(), "{bits}");
+        // Short of the announced length: an error, never a WAV with a wrong header.
+        let mut w = WavWriter::new(Vec::new(), Path::new("<pipe>"), 44_100, 2, 3001, bits).unwrap();
+        w.write(&[&l[..1000], &r[..1000]]).unwrap();
+        assert!(w.finish().is_err());
     }
 }
