@@ -1,20 +1,36 @@
 #!/usr/bin/env python3
 """gar end-to-end benchmark against a sox pass-through of the same file.
 
-Builds the 10-minute input (the 60 s corpus file repeated ten times) and a
-60-minute one, then times, in ONE run and alternating, `sox IN OUT` and
+Builds the 10-minute input (a 60 s file repeated ten times) and a 60-minute one,
+then times, in ONE run and alternating, `sox IN OUT` and
 `gar render IN -o OUT --preset P` for every preset. Prints medians, the ratio
 gar / sox, peak RSS (from /usr/bin/time -v) and, for a stereo version of the
 10-minute file, the render stage with 1 and 2 threads.
 
-    python3 bench/compare.py [--runs 5] [--skip-60] [--work DIR]
+    python3 bench/compare.py [--runs 5] [--skip-60] [--work DIR] [--input FILE]
+
+The 60 s file is, by default, built from the two CC0 recordings committed in the
+repository, exactly as bench/input.rs defines it (the same samples as the criterion
+benches): 44.1 kHz 16-bit mono, the mono mix floor((l + r) / 2) of
+testdata/stereo_guit_em9_44k.flac followed by that of
+crates/cli/assets/demo_tabla_glass_cc0_6s_44k_stereo.flac, repeated and cut at
+2,646,000 frames; written to WORK/bench_input_60s_44k_mono.wav. `--input FILE` uses
+another 60 s 16-bit mono WAV instead, e.g. the corpus file
+../shared/corpus/long_mix_60s_44k_mono.wav on which the BENCHMARKS.md figures up to
+issue 9 were measured (the original's times below were measured on that file).
 
 Needs sox and /usr/bin/time (installed from Debian's packages if missing).
 """
-import argparse, json, os, platform, re, shutil, statistics, subprocess, sys, time, wave
+import argparse, array, json, os, platform, re, shutil, statistics, subprocess, sys, time, wave
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(ROOT, "..", "shared", "corpus", "long_mix_60s_44k_mono.wav")
+# The committed CC0 recordings of the default input, in the order they repeat (bench/input.rs).
+SOURCES = [os.path.join(ROOT, "testdata", "stereo_guit_em9_44k.flac"),
+           os.path.join(ROOT, "crates", "cli", "assets", "demo_tabla_glass_cc0_6s_44k_stereo.flac")]
+SAMPLE_RATE = 44100
+FRAMES = 60 * SAMPLE_RATE
+# The file the original's times (below) were measured on.
+ORIGINAL_INPUT = "long_mix_60s_44k_mono.wav"
 PRESETS = ["self-remix", "crystallize", "motif-extract", "onset-harvest", "shimmer", "slabs", "cloud"]
 
 
@@ -22,6 +38,31 @@ def ensure_tools():
     missing = [p for p, exe in (("sox", "sox"), ("time", "/usr/bin/time")) if not shutil.which(exe)]
     if missing:
         subprocess.run(["apt-get", "install", "-y", *missing], check=True, stdout=subprocess.DEVNULL)
+
+
+def mix_60s(dst):
+    """Writes the default 60 s input (see the module docstring) as a 16-bit mono WAV."""
+    pieces = []
+    for src in SOURCES:
+        raw = subprocess.run(["sox", src, "-t", "raw", "-e", "signed", "-b", "16", "-L", "-"],
+                             check=True, capture_output=True).stdout
+        s = array.array("h", raw)
+        if sys.byteorder != "little":
+            s.byteswap()
+        pieces.append(array.array("h", ((s[i] + s[i + 1]) // 2 for i in range(0, len(s), 2))))
+    out = array.array("h")
+    k = 0
+    while len(out) < FRAMES:
+        out.extend(pieces[k % len(pieces)])
+        k += 1
+    del out[FRAMES:]
+    if sys.byteorder != "little":
+        out.byteswap()
+    with wave.open(dst, "wb") as o:
+        o.setnchannels(1)
+        o.setsampwidth(2)
+        o.setframerate(SAMPLE_RATE)
+        o.writeframes(out.tobytes())
 
 
 def repeat_wav(src, dst, times):
@@ -63,17 +104,26 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--skip-60", action="store_true")
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
+    ap.add_argument("--input", help="a 60 s 16-bit mono WAV to use instead of the default "
+                    "mix of the committed CC0 recordings (e.g. ../shared/corpus/long_mix_60s_44k_mono.wav)")
     a = ap.parse_args()
     ensure_tools()
     os.makedirs(a.work, exist_ok=True)
+    if a.input:
+        corpus = os.path.abspath(a.input)
+        stem = os.path.splitext(os.path.basename(corpus))[0]
+    else:
+        corpus = os.path.join(a.work, "bench_input_60s_44k_mono.wav")
+        mix_60s(corpus)
+        stem = "bench_input"
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "gar"], cwd=ROOT, check=True)
     gar = os.path.join(ROOT, "target", "release", "gar")
-    in10 = os.path.join(a.work, "long_mix_10min.wav")
-    in60 = os.path.join(a.work, "long_mix_60min.wav")
-    st10 = os.path.join(a.work, "long_mix_10min_stereo.wav")
-    repeat_wav(CORPUS, in10, 10)
+    in10 = os.path.join(a.work, f"{stem}_10min.wav")
+    in60 = os.path.join(a.work, f"{stem}_60min.wav")
+    st10 = os.path.join(a.work, f"{stem}_10min_stereo.wav")
+    repeat_wav(corpus, in10, 10)
     if not a.skip_60:
-        repeat_wav(CORPUS, in60, 60)
+        repeat_wav(corpus, in60, 60)
     if not os.path.exists(st10):
         subprocess.run(["sox", in10, st10, "remix", "1", "1v-0.7"], check=True)
     out = os.path.join(a.work, "out.wav")
@@ -81,11 +131,16 @@ def main():
 
     # Issue 2: the original's times for the 60 s file, end to end.
     original = {"self-remix": 35.0, "onset-harvest": 52.0, "motif-extract": 132.0, "shimmer": 194.0}
-    print("## 60 s corpus file vs the original Praat script (its times from the issue)")
+    print(f"# 60 s input: {corpus}")
+    if os.path.basename(corpus) == ORIGINAL_INPUT:
+        print("## 60 s corpus file vs the original Praat script (its times from the issue)")
+    else:
+        print(f"## 60 s input vs the original Praat script (its times from the issue, measured on "
+              f"{ORIGINAL_INPUT}, also 60 s; pass --input with that file for the like-for-like figure)")
     print("| preset | original s | gar median ms | speed-up |")
     print("|---|---|---|---|")
     for p, orig in original.items():
-        ts = [timed([gar, "render", CORPUS, "-o", fresh(out), "--preset", p, "--seed", "1", "--quiet"])[0]
+        ts = [timed([gar, "render", corpus, "-o", fresh(out), "--preset", p, "--seed", "1", "--quiet"])[0]
               for _ in range(max(a.runs, 7))]
         med = statistics.median(ts)
         print(f"| {p} | {orig:.0f} | {med*1000:.0f} | {orig/med:.0f}x |")
