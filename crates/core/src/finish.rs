@@ -169,7 +169,9 @@ pub fn dc_estimate(mut means: Vec<f64>, sample_rate: u32) -> Vec<f32> {
 /// Over the first `ramp.len()` frames of the output, the estimate is scaled
 /// by `ramp` (the mix's own fade-in there: the first half-grain of the wet
 /// signal rises from zero, and an offset it carries rises with it).
-pub fn subtract_dc_block(out: &mut [f32], start: usize, dc: &[f32], r: usize, ramp: &[f32]) {
+/// Returns the block's peak after the subtraction (measured in the same
+/// loop, which saves a pass).
+pub fn subtract_dc_block(out: &mut [f32], start: usize, dc: &[f32], r: usize, ramp: &[f32]) -> f32 {
     let end = start + out.len();
     if start < ramp.len() {
         // The ramped head, frame by frame (at most one grain long).
@@ -180,14 +182,18 @@ pub fn subtract_dc_block(out: &mut [f32], start: usize, dc: &[f32], r: usize, ra
             // `head` holds -estimate.
             *y += d * g;
         }
-        subtract_dc_plain(&mut out[n..], start + n, dc, r);
+        let pk = block_peak(&out[..n]);
+        pk.max(subtract_dc_plain(&mut out[n..], start + n, dc, r))
     } else {
-        subtract_dc_plain(out, start, dc, r);
+        subtract_dc_plain(out, start, dc, r)
     }
 }
 
-fn subtract_dc_plain(out: &mut [f32], start: usize, dc: &[f32], r: usize) {
-    let Some(&last) = dc.last() else { return };
+fn subtract_dc_plain(out: &mut [f32], start: usize, dc: &[f32], r: usize) -> f32 {
+    let mut pk = 0f32;
+    let Some(&last) = dc.last() else {
+        return block_peak(out);
+    };
     let half = r / 2;
     let inv = 1.0 / r as f32;
     let end = start + out.len();
@@ -210,9 +216,11 @@ fn subtract_dc_plain(out: &mut [f32], start: usize, dc: &[f32], r: usize) {
         let k0 = (pos - seg_start) as f32;
         for (k, y) in seg.iter_mut().enumerate() {
             *y -= d0 + slope * (k0 + k as f32);
+            pk = pk.max(y.abs());
         }
         pos = stop;
     }
+    pk
 }
 
 /// Largest absolute sample of a block (vectorised).

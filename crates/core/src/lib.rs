@@ -176,6 +176,7 @@ fn render_job<'a>(p: &Prepared, wet_src: &'a [&'a [f32]]) -> render::RenderJob<'
         fade: finish::fade_len(s.duration_s, s.sample_rate),
         dc_block: s.dc_block,
         sample_rate: s.sample_rate,
+        count_over: s.normalize == Normalize::None,
     };
     render::RenderJob::new(
         &p.plan,

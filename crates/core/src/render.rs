@@ -225,6 +225,8 @@ pub struct Finishing<'a> {
     pub dc_block: bool,
     /// Sample rate, Hz (for the DC high-pass).
     pub sample_rate: u32,
+    /// Whether to count samples beyond full scale (`--normalize none`).
+    pub count_over: bool,
 }
 
 impl Finishing<'_> {
@@ -237,6 +239,7 @@ impl Finishing<'_> {
             fade: 0,
             dc_block: false,
             sample_rate: 1,
+            count_over: false,
         }
     }
 }
@@ -250,13 +253,18 @@ pub struct Measured {
 }
 
 impl Measured {
-    fn of(outs: &[&mut [f32]]) -> Measured {
+    /// The peak of `outs`, and (when `count`) the samples beyond full scale.
+    fn of(outs: &[&mut [f32]], count: bool) -> Measured {
         Measured {
             peak: outs
                 .iter()
                 .map(|o| finish::block_peak(o))
                 .fold(0.0, f32::max),
-            over: outs.iter().map(|o| finish::count_over(o)).sum(),
+            over: if count {
+                outs.iter().map(|o| finish::count_over(o)).sum()
+            } else {
+                0
+            },
         }
     }
     fn max(self, o: Measured) -> Measured {
@@ -407,14 +415,35 @@ impl<'a> RenderJob<'a> {
         outs: &mut [&mut [f32]],
         dc: Option<&[Vec<f32>]>,
     ) -> Measured {
-        if let Some(dc) = dc {
-            let r = finish::dc_block_len(self.fin.sample_rate);
-            for (out, d) in outs.iter_mut().zip(dc) {
-                finish::subtract_dc_block(out, bi * BLOCK, d, r, &self.ramp);
-                finish::fade_block(out, bi * BLOCK, self.out_len, self.fin.fade);
+        let count = self.fin.count_over;
+        let Some(dc) = dc else {
+            return Measured::of(outs, count);
+        };
+        let r = finish::dc_block_len(self.fin.sample_rate);
+        let a = bi * BLOCK;
+        let b = a + outs.first().map_or(0, |o| o.len());
+        let fade = self.fin.fade.min(self.out_len / 2);
+        let in_fades = a < fade || b > self.out_len - fade;
+        let mut peak = 0f32;
+        for (out, d) in outs.iter_mut().zip(dc) {
+            let pk = finish::subtract_dc_block(out, a, d, r, &self.ramp);
+            if in_fades {
+                finish::fade_block(out, a, self.out_len, self.fin.fade);
+            } else {
+                peak = peak.max(pk);
             }
         }
-        Measured::of(outs)
+        if in_fades {
+            return Measured::of(outs, count);
+        }
+        Measured {
+            peak,
+            over: if count {
+                outs.iter().map(|o| finish::count_over(o)).sum()
+            } else {
+                0
+            },
+        }
     }
 
     /// The block means of block `bi`'s channels, for the DC estimate.
@@ -472,7 +501,7 @@ impl<'a> RenderJob<'a> {
                     self.means(outs, &mut m);
                     (m, Measured::default())
                 } else {
-                    (Vec::new(), Measured::of(outs))
+                    (Vec::new(), Measured::of(outs, self.fin.count_over))
                 }
             })
             .collect();
