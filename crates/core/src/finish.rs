@@ -65,7 +65,7 @@ pub fn fade_block(out: &mut [f32], start: usize, total: usize, n: usize) {
 /// source gain of section 2.
 pub fn dry_factor(wet: f64, gain: f32) -> Option<f32> {
     let d = 1.0 - wet;
-    (d > 0.001).then(|| (d * gain as f64) as f32)
+    (d > 0.001).then_some((d * gain as f64) as f32)
 }
 
 /// `y = wet * y + dry * x` on a block holding frames `start..` of the output,
@@ -152,7 +152,7 @@ fn lowpass_pass(v: &mut [f64], fc: f64, fs: f64, backwards: bool) {
 }
 
 /// The DC estimate of one channel, from its block means: zero-phase low-pass
-/// of the means (forwards, then backwards), as f32 for the subtraction.
+/// of the means (backwards, then forwards), as f32 for the subtraction.
 pub fn dc_estimate(mut means: Vec<f64>, sample_rate: u32) -> Vec<f32> {
     let fs = sample_rate as f64 / dc_block_len(sample_rate) as f64;
     // Backwards first: the forward pass then starts at rest on a value that

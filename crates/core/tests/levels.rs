@@ -120,7 +120,7 @@ fn chunked_loudness_equals_one_meter_and_the_stream_equals_the_chunks() {
 fn loudness_normalisation_reaches_the_target_or_stops_at_the_peak_ceiling() {
     let sr = 48000;
     let x = music(sr, 12.0, 2);
-    let y = vec![x.clone(), x.iter().map(|v| -0.5 * v).collect::<Vec<f32>>()];
+    let y = [x.clone(), x.iter().map(|v| -0.5 * v).collect::<Vec<f32>>()];
     let chs: Vec<&[f32]> = y.iter().map(|c| c.as_slice()).collect();
     for target in [-23.0, -30.0] {
         let params = Params {

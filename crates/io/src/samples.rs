@@ -22,7 +22,7 @@ pub struct Decoded {
     pub warnings: Vec<String>,
 }
 
-/// Limits on what decoding may allocate (see [`decode_file_with`]).
+/// Limits on what decoding may allocate (see [`crate::decode_file_with`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
     /// The most bytes of decoded 32-bit samples (frames x channels x 4) to hold. A file
