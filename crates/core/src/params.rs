@@ -283,129 +283,85 @@ impl Preset {
     /// The preset's parameter values (docs/algorithm.md, section 1, preset table).
     pub fn params(self) -> Params {
         let d = Params::default();
-        #[allow(clippy::type_complexity)]
-        let (g, h, c, a, fl, sc, tw, tj, pj, r, w): (
-            f64,
-            f64,
-            f64,
-            f64,
-            f64,
-            ScoreType,
-            f64,
-            f64,
-            f64,
-            f64,
-            f64,
-        ) = match self {
-            Self::SelfRemix => (
-                60.,
-                30.,
-                20.,
-                3.,
-                -3.,
-                ScoreType::Rms,
-                0.3,
-                8.,
-                0.,
-                0.3,
-                100.,
-            ),
-            Self::Crystallize => (
-                40.,
-                20.,
-                15.,
-                12.,
-                3.,
-                ScoreType::Rms,
-                0.2,
-                3.,
-                0.,
-                0.4,
-                100.,
-            ),
-            Self::MotifExtract => (
-                30.,
-                15.,
-                10.,
-                25.,
-                6.,
-                ScoreType::Rms,
-                0.0,
-                1.,
-                0.,
-                0.6,
-                100.,
-            ),
-            Self::OnsetHarvest => (
-                50.,
-                25.,
-                15.,
-                8.,
-                2.,
-                ScoreType::Onset,
-                1.0,
-                5.,
-                0.,
-                0.4,
-                100.,
-            ),
-            Self::Shimmer => (
-                20.,
-                10.,
-                10.,
-                2.,
-                -6.,
-                ScoreType::Rms,
-                0.2,
-                4.,
-                0.3,
-                0.2,
-                85.,
-            ),
-            Self::Slabs => (
-                300.,
-                150.,
-                50.,
-                10.,
-                2.,
-                ScoreType::Rms,
-                0.0,
-                15.,
-                0.,
-                0.5,
-                100.,
-            ),
-            Self::Cloud => (
-                600.,
-                300.,
-                80.,
-                4.,
-                -3.,
-                ScoreType::Mixed,
-                0.4,
-                30.,
-                0.,
-                0.3,
-                90.,
-            ),
-            Self::Custom => return d,
+        let Some(v) = PRESET_VALUES.iter().find(|v| v.preset == self) else {
+            return d;
         };
         Params {
-            grain_ms: g,
-            hop_ms: h,
-            cand_hop_ms: c,
-            alpha: a,
-            floor_db: fl,
-            score: sc,
-            transient_weight: tw,
-            time_jitter_ms: tj,
-            pitch_jitter_st: pj,
-            recency: r,
-            wet: w,
+            grain_ms: v.grain_ms,
+            hop_ms: v.hop_ms,
+            cand_hop_ms: v.cand_hop_ms,
+            alpha: v.alpha,
+            floor_db: v.floor_db,
+            score: v.score,
+            transient_weight: v.transient_weight,
+            time_jitter_ms: v.time_jitter_ms,
+            pitch_jitter_st: v.pitch_jitter_st,
+            recency: v.recency,
+            wet: v.wet,
             ..d
         }
     }
 }
+
+/// One preset's values: the synthesis parameters a preset sets (everything
+/// else stays at its default).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PresetValues {
+    pub preset: Preset,
+    pub grain_ms: f64,
+    pub hop_ms: f64,
+    pub cand_hop_ms: f64,
+    pub alpha: f64,
+    pub floor_db: f64,
+    pub score: ScoreType,
+    pub transient_weight: f64,
+    pub time_jitter_ms: f64,
+    pub pitch_jitter_st: f64,
+    pub recency: f64,
+    pub wet: f64,
+}
+
+const fn preset(
+    preset: Preset,
+    [grain_ms, hop_ms, cand_hop_ms, alpha, floor_db]: [f64; 5],
+    score: ScoreType,
+    [
+        transient_weight,
+        time_jitter_ms,
+        pitch_jitter_st,
+        recency,
+        wet,
+    ]: [f64; 5],
+) -> PresetValues {
+    PresetValues {
+        preset,
+        grain_ms,
+        hop_ms,
+        cand_hop_ms,
+        alpha,
+        floor_db,
+        score,
+        transient_weight,
+        time_jitter_ms,
+        pitch_jitter_st,
+        recency,
+        wet,
+    }
+}
+
+/// The original's seven presets as data (docs/algorithm.md, section 1):
+/// grain, hop, candidate hop (ms), alpha, floor (dB); score; transient
+/// weight, time jitter (ms), pitch jitter (st), recency, wet (%).
+#[rustfmt::skip]
+pub const PRESET_VALUES: [PresetValues; 7] = [
+    preset(Preset::SelfRemix,    [60.0, 30.0, 20.0, 3.0, -3.0],   ScoreType::Rms,   [0.3, 8.0, 0.0, 0.3, 100.0]),
+    preset(Preset::Crystallize,  [40.0, 20.0, 15.0, 12.0, 3.0],   ScoreType::Rms,   [0.2, 3.0, 0.0, 0.4, 100.0]),
+    preset(Preset::MotifExtract, [30.0, 15.0, 10.0, 25.0, 6.0],   ScoreType::Rms,   [0.0, 1.0, 0.0, 0.6, 100.0]),
+    preset(Preset::OnsetHarvest, [50.0, 25.0, 15.0, 8.0, 2.0],    ScoreType::Onset, [1.0, 5.0, 0.0, 0.4, 100.0]),
+    preset(Preset::Shimmer,      [20.0, 10.0, 10.0, 2.0, -6.0],   ScoreType::Rms,   [0.2, 4.0, 0.3, 0.2, 85.0]),
+    preset(Preset::Slabs,        [300.0, 150.0, 50.0, 10.0, 2.0], ScoreType::Rms,   [0.0, 15.0, 0.0, 0.5, 100.0]),
+    preset(Preset::Cloud,        [600.0, 300.0, 80.0, 4.0, -3.0], ScoreType::Mixed, [0.4, 30.0, 0.0, 0.3, 90.0]),
+];
 
 impl fmt::Display for Preset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

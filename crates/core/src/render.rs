@@ -143,18 +143,14 @@ impl Renderer<'_> {
     }
 
     /// Renders one block of every channel (overlap-add, then envelope division).
-    #[allow(clippy::too_many_arguments)]
-    fn block(
-        &self,
-        a: usize,
-        outs: &mut [&mut [f32]],
-        srcs: &[&[f32]],
-        gain: f32,
-        env_floor: f32,
-        fin: &Finishing,
-        out_len: usize,
-        sc: &mut Scratch,
-    ) {
+    fn block(&self, a: usize, outs: &mut [&mut [f32]], io: &BlockIo, sc: &mut Scratch) {
+        let BlockIo {
+            srcs,
+            gain,
+            env_floor,
+            fin,
+            out_len,
+        } = *io;
         let n = outs.first().map_or(0, |o| o.len());
         let b = a + n;
         sc.env.clear();
@@ -208,6 +204,17 @@ impl Renderer<'_> {
             }
         }
     }
+}
+
+/// What a block render reads besides the placements: the wet source and its
+/// gain, the envelope floor, the finishing steps and the output length.
+#[derive(Clone, Copy)]
+struct BlockIo<'a> {
+    srcs: &'a [&'a [f32]],
+    gain: f32,
+    env_floor: f32,
+    fin: &'a Finishing<'a>,
+    out_len: usize,
 }
 
 /// The sample-local part of finishing, done while each block is hot.
@@ -395,16 +402,14 @@ impl<'a> RenderJob<'a> {
     /// Renders block `bi` (overlap-add, envelope division, dry mix and,
     /// without the DC high-pass, the fades) into `outs`.
     fn block(&self, bi: usize, outs: &mut [&mut [f32]], sc: &mut Scratch) {
-        self.renderer().block(
-            bi * BLOCK,
-            outs,
-            self.srcs,
-            self.gain,
-            self.env_floor,
-            &self.fin,
-            self.out_len,
-            sc,
-        );
+        let io = BlockIo {
+            srcs: self.srcs,
+            gain: self.gain,
+            env_floor: self.env_floor,
+            fin: &self.fin,
+            out_len: self.out_len,
+        };
+        self.renderer().block(bi * BLOCK, outs, &io, sc);
     }
 
     /// The last finishing steps of block `bi` once the DC estimate `dc` is

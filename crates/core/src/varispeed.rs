@@ -210,6 +210,9 @@ impl Varispeed {
     /// found once per output sample) and adds it, times `gain * w[i]`, to
     /// `outs[c][o0 + i]`: the same arithmetic as [`read`](Self::read) followed
     /// by the multiply-add.
+    // Nine arguments: the hot inner call of rendering takes the grain's
+    // source, position, ratio, offset, window, gain and destination as they
+    // are; bundling them into a struct per grain only moves the same fields.
     #[allow(clippy::too_many_arguments)]
     pub fn read_add(
         &self,
@@ -540,6 +543,7 @@ mod tests {
 
     /// `read_add` one output sample at a time, as first written: the
     /// definition that the batched code must match bit for bit.
+    // The same arguments as `read_add`, which it must mirror one to one.
     #[allow(clippy::too_many_arguments)]
     fn read_add_reference(
         v: &Varispeed,
