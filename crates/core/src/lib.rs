@@ -13,6 +13,7 @@
 pub mod analysis;
 pub mod attention;
 pub mod buffer;
+pub mod envelope;
 pub mod finish;
 pub mod level;
 pub mod params;
@@ -25,6 +26,7 @@ pub mod window;
 pub use analysis::Analysis;
 pub use attention::Attention;
 pub use buffer::SampleBuf;
+pub use envelope::Envelope;
 pub use level::Level;
 pub use params::{
     AttentionNorm, ChannelMode, Normalize, ParamError, Params, Preset, ScoreType, Settings,
