@@ -183,7 +183,7 @@ pub struct LevelArgs {
     /// Integrated loudness target with --normalize loudness, LUFS (-70..0) [default: -16]
     #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
     pub lufs: Option<f64>,
-    /// DC high-pass on the output (corner 6 Hz): on or off [default: on]
+    /// DC high-pass on the output (zero phase, -3 dB near 8.5 Hz, flat from 20 Hz up): on or off [default: on]
     #[arg(long, value_name = "on|off")]
     pub dc_block: Option<String>,
 }

@@ -245,7 +245,6 @@ pub fn render_prepared_streaming<E: Send>(
     let mut mix = None;
     let wet_src = wet_source(&p.settings, channels, &mut mix);
     let job = render_job(p, &wet_src);
-    let dc = p.settings.dc_block.then(|| job.dc_estimates());
     let loud = p.settings.normalize == Normalize::Loudness;
     let mut meter = loud.then(|| {
         level::LoudnessStream::new(
@@ -254,13 +253,13 @@ pub fn render_prepared_streaming<E: Send>(
             p.settings.output_len(),
         )
     });
-    let m = job.stream(1.0, dc.as_deref(), |b| {
+    let m = job.stream(1.0, |b| {
         if let Some(mt) = meter.as_mut() {
             mt.add(b);
         }
         Ok::<(), E>(())
     })?;
     let level = decide_level(p, m, || meter.and_then(|mt| mt.finish()));
-    job.stream(level.gain, dc.as_deref(), sink)?;
+    job.stream(level.gain, sink)?;
     Ok(level)
 }

@@ -412,13 +412,14 @@ impl<'a> RenderJob<'a> {
         self.renderer().block(bi * BLOCK, outs, &io, sc);
     }
 
-    /// The last finishing steps of block `bi` once the DC estimate `dc` is
-    /// known (one per channel): subtract it, fade the edges; then measure.
+    /// The last finishing steps of block `bi` once the DC estimates it needs
+    /// are known (one tracker per channel): subtract, fade the edges; then
+    /// measure.
     fn finish_block(
         &self,
         bi: usize,
         outs: &mut [&mut [f32]],
-        dc: Option<&[Vec<f32>]>,
+        dc: Option<&[finish::DcTracker]>,
     ) -> Measured {
         let count = self.fin.count_over;
         let Some(dc) = dc else {
@@ -431,7 +432,7 @@ impl<'a> RenderJob<'a> {
         let in_fades = a < fade || b > self.out_len - fade;
         let mut peak = 0f32;
         for (out, d) in outs.iter_mut().zip(dc) {
-            let pk = finish::subtract_dc_block(out, a, d, r, &self.ramp);
+            let pk = finish::subtract_dc_block(out, a, d.estimates(), r, &self.ramp);
             if in_fades {
                 finish::fade_block(out, a, self.out_len, self.fin.fade);
             } else {
@@ -451,175 +452,232 @@ impl<'a> RenderJob<'a> {
         }
     }
 
-    /// The block means of block `bi`'s channels, for the DC estimate.
-    fn means(&self, outs: &[&mut [f32]], means: &mut [Vec<f64>]) {
+    /// The block means of one rendered block's channels, for the DC estimate.
+    fn means(&self, outs: &[&mut [f32]]) -> Vec<Vec<f64>> {
         let r = finish::dc_block_len(self.fin.sample_rate);
-        for (o, m) in outs.iter().zip(means.iter_mut()) {
-            finish::block_means(o, r, m);
-        }
+        outs.iter()
+            .map(|o| {
+                let mut m = Vec::with_capacity(o.len().div_ceil(r));
+                finish::block_means(o, r, &mut m);
+                m
+            })
+            .collect()
     }
 
     fn nblocks(&self) -> usize {
         self.out_len.div_ceil(BLOCK)
     }
 
-    /// The DC estimates from per-block means (block order), one per channel.
-    fn estimates(&self, per_block: Vec<Vec<Vec<f64>>>) -> Vec<Vec<f32>> {
-        let nch = self.srcs.len();
-        let mut chans: Vec<Vec<f64>> = vec![Vec::new(); nch];
-        for b in per_block {
-            for (c, m) in chans.iter_mut().zip(b) {
-                c.extend_from_slice(&m);
+    fn trackers(&self) -> Vec<finish::DcTracker> {
+        (0..self.srcs.len())
+            .map(|_| finish::DcTracker::new(self.fin.sample_rate, self.ramp.len()))
+            .collect()
+    }
+
+    /// Hands the means of consecutive blocks to the trackers (finishing them
+    /// after the last block), then returns how many blocks from `done` on
+    /// can be finished.
+    fn advance(
+        &self,
+        trackers: &mut [finish::DcTracker],
+        means: Vec<Vec<Vec<f64>>>,
+        last: bool,
+        done: usize,
+        rendered: usize,
+    ) -> usize {
+        for b in means {
+            for (t, m) in trackers.iter_mut().zip(b) {
+                t.push(&m);
             }
         }
-        chans
-            .into_par_iter()
-            .map(|m| finish::dc_estimate(m, self.fin.sample_rate))
-            .collect()
+        if last {
+            trackers.iter_mut().for_each(|t| t.finish());
+        }
+        let r = finish::dc_block_len(self.fin.sample_rate);
+        (done..rendered)
+            .take_while(|&bi| {
+                let end = ((bi + 1) * BLOCK).min(self.out_len);
+                trackers.iter().all(|t| t.ready(end, r))
+            })
+            .count()
     }
 
     /// Renders and finishes everything into new buffers (every step of
     /// section 8 but the level gain); returns them and what was measured.
+    ///
+    /// Without the DC high-pass a block is finished in the same parallel
+    /// pass that renders it. With it, blocks are rendered a batch at a time
+    /// in output order, their means go to the DC trackers, and each batch is
+    /// finished as soon as its estimates are known (about 100 ms of output
+    /// later, i.e. after the next batch), while it is still in the cache.
     pub fn render(&self) -> (Vec<SampleBuf>, Measured) {
         let mut out: Vec<SampleBuf> = self
             .srcs
             .iter()
             .map(|_| SampleBuf::zeroed(self.out_len))
             .collect();
-        let mut per_block: Vec<Vec<&mut [f32]>> = (0..self.nblocks()).map(|_| Vec::new()).collect();
+        let nblocks = self.nblocks();
+        let mut per_block: Vec<Vec<&mut [f32]>> = (0..nblocks).map(|_| Vec::new()).collect();
         for ch in out.iter_mut() {
             for (bi, sl) in ch.chunks_mut(BLOCK).enumerate() {
                 per_block[bi].push(sl);
             }
         }
-        let nch = self.srcs.len();
-        let dc = self.fin.dc_block;
-        // Without the DC high-pass a block is finished in one pass; with it,
-        // its means are taken while it is hot and the rest waits for the estimate.
-        let first: Vec<(Vec<Vec<f64>>, Measured)> = per_block
-            .par_iter_mut()
-            .enumerate()
-            .map_init(Scratch::default, |sc, (bi, outs)| {
-                self.block(bi, outs, sc);
-                if dc {
-                    let mut m = vec![Vec::new(); nch];
-                    self.means(outs, &mut m);
-                    (m, Measured::default())
-                } else {
-                    (Vec::new(), Measured::of(outs, self.fin.count_over))
-                }
-            })
-            .collect();
-        let measured = if dc {
-            let est = self.estimates(first.into_iter().map(|(m, _)| m).collect());
-            per_block
-                .into_par_iter()
+        if !self.fin.dc_block {
+            let measured = per_block
+                .par_iter_mut()
                 .enumerate()
-                .map(|(bi, mut outs)| self.finish_block(bi, &mut outs, Some(&est)))
-                .reduce(Measured::default, Measured::max)
-        } else {
-            first
-                .iter()
-                .fold(Measured::default(), |m, (_, g)| m.max(*g))
-        };
+                .map_init(Scratch::default, |sc, (bi, outs)| {
+                    self.block(bi, outs, sc);
+                    Measured::of(outs, self.fin.count_over)
+                })
+                .reduce(Measured::default, Measured::max);
+            return (out, measured);
+        }
+        let batch = stream_batch();
+        let mut trackers = self.trackers();
+        let mut measured = Measured::default();
+        let mut done = 0;
+        let mut first = 0;
+        while done < nblocks {
+            let end = (first + batch).min(nblocks);
+            let means: Vec<Vec<Vec<f64>>> = per_block[first..end]
+                .par_iter_mut()
+                .enumerate()
+                .map_init(Scratch::default, |sc, (j, outs)| {
+                    self.block(first + j, outs, sc);
+                    self.means(outs)
+                })
+                .collect();
+            let ready = self.advance(&mut trackers, means, end == nblocks, done, end);
+            let tr = &trackers;
+            let got = per_block[done..done + ready]
+                .par_iter_mut()
+                .enumerate()
+                .map(|(j, outs)| self.finish_block(done + j, outs, Some(tr)))
+                .reduce(Measured::default, Measured::max);
+            measured = measured.max(got);
+            done += ready;
+            first = end;
+        }
         (out, measured)
     }
 
     /// Renders block by block, in output order, handing each finished block
     /// (one slice per channel, `scale` applied) to `sink`; blocks are rendered
-    /// in parallel a few at a time, so memory stays a few blocks, and the next
-    /// few are rendered while `sink` takes the last ones (writing a file is
-    /// mostly the kernel's copying, which then overlaps the rendering).
-    /// `dc` is the DC estimate from [`RenderJob::dc_estimates`] when the DC
-    /// high-pass is on. Returns what was measured before `scale`.
+    /// in parallel a few at a time, so memory stays a few blocks, and the
+    /// blocks finished last are handed out while the next few render (writing
+    /// a file is mostly the kernel's copying, which then overlaps the
+    /// rendering). With the DC high-pass, a block is finished once the
+    /// estimates it needs are known (after the next batch). Returns what was
+    /// measured before `scale`.
     pub fn stream<E: Send>(
         &self,
         scale: f32,
-        dc: Option<&[Vec<f32>]>,
         mut sink: impl FnMut(&[&[f32]]) -> Result<(), E> + Send,
     ) -> Result<Measured, E> {
         let nch = self.srcs.len();
         let nblocks = self.nblocks();
         let batch = stream_batch();
-        // Two sets of block buffers: one being rendered, one being handed out.
-        let mut bufs: Vec<Vec<Vec<f32>>> = (0..2 * batch).map(|_| vec![Vec::new(); nch]).collect();
-        let (mut cur, mut next) = bufs.split_at_mut(batch);
-        // Renders the blocks from `first` on into `set`; what they measured.
-        let render = |set: &mut [Vec<Vec<f32>>], first: usize| -> Vec<Measured> {
-            let n = set.len().min(nblocks.saturating_sub(first));
-            set[..n]
-                .par_iter_mut()
-                .enumerate()
-                .map_init(Scratch::default, |sc, (j, chans)| {
-                    let bi = first + j;
-                    let len = BLOCK.min(self.out_len - bi * BLOCK);
-                    let mut outs: Vec<&mut [f32]> = chans
-                        .iter_mut()
-                        .map(|c| {
-                            c.resize(len, 0.0);
-                            &mut c[..]
-                        })
-                        .collect();
-                    self.block(bi, &mut outs, sc);
-                    let m = self.finish_block(bi, &mut outs, dc);
-                    if scale != 1.0 {
-                        for o in outs.iter_mut() {
-                            for x in o.iter_mut() {
-                                *x *= scale;
-                            }
-                        }
-                    }
-                    m
-                })
-                .collect()
-        };
-        let mut give = |set: &[Vec<Vec<f32>>]| -> Result<(), E> {
-            for chans in set {
-                let slices: Vec<&[f32]> = chans.iter().map(|c| c.as_slice()).collect();
-                sink(&slices)?;
-            }
-            Ok(())
-        };
+        let dc = self.fin.dc_block;
+        let r = finish::dc_block_len(self.fin.sample_rate);
+        let mut trackers = self.trackers();
+        // Rendered blocks waiting to be finished, finished blocks waiting to
+        // be handed out, and spare buffers.
+        let mut pending: std::collections::VecDeque<(usize, Vec<Vec<f32>>)> = Default::default();
+        let mut to_give: Vec<Vec<Vec<f32>>> = Vec::new();
+        let mut spare: Vec<Vec<Vec<f32>>> = Vec::new();
         let mut measured = Measured::default();
-        let mut got = render(cur, 0);
-        let mut first = got.len();
-        while !got.is_empty() {
-            measured = got.iter().fold(measured, |m, &g| m.max(g));
-            let n = got.len();
-            let (given, more) = rayon::join(|| give(&cur[..n]), || render(next, first));
-            given?;
-            first += more.len();
-            got = more;
-            std::mem::swap(&mut cur, &mut next);
+        let mut first = 0;
+        let scale_all = |chans: &mut Vec<Vec<f32>>| {
+            if scale != 1.0 {
+                for c in chans.iter_mut() {
+                    for x in c.iter_mut() {
+                        *x *= scale;
+                    }
+                }
+            }
+        };
+        loop {
+            // Render the next batch while the last finished blocks go out.
+            let n = batch.min(nblocks - first);
+            let mut set: Vec<Vec<Vec<f32>>> = (0..n)
+                .map(|_| spare.pop().unwrap_or_else(|| vec![Vec::new(); nch]))
+                .collect();
+            let give = std::mem::take(&mut to_give);
+            let (given, rendered) = rayon::join(
+                || -> Result<Vec<Vec<Vec<f32>>>, E> {
+                    for chans in &give {
+                        let slices: Vec<&[f32]> = chans.iter().map(|c| c.as_slice()).collect();
+                        sink(&slices)?;
+                    }
+                    Ok(give)
+                },
+                || {
+                    set.par_iter_mut()
+                        .enumerate()
+                        .map_init(Scratch::default, |sc, (j, chans)| {
+                            let bi = first + j;
+                            let len = BLOCK.min(self.out_len - bi * BLOCK);
+                            let mut outs: Vec<&mut [f32]> = chans
+                                .iter_mut()
+                                .map(|c| {
+                                    c.resize(len, 0.0);
+                                    &mut c[..]
+                                })
+                                .collect();
+                            self.block(bi, &mut outs, sc);
+                            if dc {
+                                (self.means(&outs), Measured::default())
+                            } else {
+                                let m = self.finish_block(bi, &mut outs, None);
+                                (Vec::new(), m)
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                },
+            );
+            spare.extend(given?);
+            let last = first + n == nblocks;
+            if dc {
+                let done = pending.front().map_or(first, |(bi, _)| *bi);
+                let means = rendered.into_iter().map(|(m, _)| m).collect();
+                pending.extend(set.into_iter().enumerate().map(|(j, c)| (first + j, c)));
+                let ready = self.advance(&mut trackers, means, last, done, first + n);
+                let mut now: Vec<(usize, Vec<Vec<f32>>)> = pending.drain(..ready).collect();
+                let tr = &trackers;
+                let got: Vec<Measured> = now
+                    .par_iter_mut()
+                    .map(|(bi, chans)| {
+                        let mut outs: Vec<&mut [f32]> =
+                            chans.iter_mut().map(|c| &mut c[..]).collect();
+                        let m = self.finish_block(*bi, &mut outs, Some(tr));
+                        scale_all(chans);
+                        m
+                    })
+                    .collect();
+                measured = got.into_iter().fold(measured, Measured::max);
+                if let Some(&(bi, _)) = pending.front() {
+                    let keep = (bi * BLOCK).saturating_sub(r) / r;
+                    trackers.iter_mut().for_each(|t| t.forget_before(keep));
+                }
+                to_give = now.into_iter().map(|(_, c)| c).collect();
+            } else {
+                measured = rendered.iter().fold(measured, |m, (_, g)| m.max(*g));
+                for chans in set.iter_mut() {
+                    scale_all(chans);
+                }
+                to_give = set;
+            }
+            first += n;
+            if last {
+                break;
+            }
+        }
+        for chans in &to_give {
+            let slices: Vec<&[f32]> = chans.iter().map(|c| c.as_slice()).collect();
+            sink(&slices)?;
         }
         Ok(measured)
-    }
-
-    /// The DC estimates of the whole output (one per channel), rendered block
-    /// by block without holding it: the first pass of a streamed render with
-    /// the DC high-pass on.
-    pub fn dc_estimates(&self) -> Vec<Vec<f32>> {
-        let nch = self.srcs.len();
-        let means: Vec<Vec<Vec<f64>>> = (0..self.nblocks())
-            .into_par_iter()
-            .map_init(
-                || (Scratch::default(), vec![Vec::<f32>::new(); nch]),
-                |(sc, chans), bi| {
-                    let len = BLOCK.min(self.out_len - bi * BLOCK);
-                    let mut outs: Vec<&mut [f32]> = chans
-                        .iter_mut()
-                        .map(|c| {
-                            c.resize(len, 0.0);
-                            &mut c[..]
-                        })
-                        .collect();
-                    self.block(bi, &mut outs, sc);
-                    let mut m = vec![Vec::new(); nch];
-                    self.means(&outs, &mut m);
-                    m
-                },
-            )
-            .collect();
-        self.estimates(means)
     }
 }
