@@ -311,7 +311,7 @@ fn man_pages_are_roff() {
     let page = stdout(&o);
     assert!(page.contains(".TH gar-render 1"), "{page:.400}");
     assert!(
-        page.contains("peak\\-db") && page.contains("corner 6 Hz"),
+        page.contains("peak\\-db") && page.contains("near 8.5 Hz"),
         "{page}"
     );
     let o = gar().args(["man", "nope"]).output().unwrap();
@@ -540,7 +540,7 @@ fn output_level_flags_reach_the_engine() {
         "--peak-db",
         "--lufs",
         "--dc-block",
-        "corner 6 Hz",
+        "-3 dB near 8.5 Hz",
     ] {
         assert!(section.contains(f), "{f}: {help}");
     }
