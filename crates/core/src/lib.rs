@@ -13,6 +13,7 @@
 pub mod analysis;
 pub mod attention;
 pub mod buffer;
+pub mod diversity;
 pub mod envelope;
 pub mod finish;
 pub mod level;
@@ -21,6 +22,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod varispeed;
+pub mod varying;
 pub mod window;
 
 pub use analysis::Analysis;
