@@ -356,7 +356,8 @@ impl VaryingSampler {
     /// Draws a candidate index from exactly the distribution of sections 5 and
     /// 6 with this hop's `alpha`, `floor_db` and `recency` (0..1), `recent`
     /// being the last three picks (candidate indices, most recent first).
-    /// O(log N) per hop (see the module documentation).
+    /// O(log N) per hop (see the module documentation). Panics if alpha or
+    /// the floor is not finite or alpha is negative (the caller clamps them).
     pub fn draw(
         &mut self,
         alpha: f64,
@@ -365,6 +366,10 @@ impl VaryingSampler {
         recent: &[Option<u32>; 3],
         rng: &mut GarRng,
     ) -> u32 {
+        assert!(
+            alpha.is_finite() && alpha >= 0.0 && floor_db.is_finite(),
+            "alpha {alpha} and floor {floor_db} dB must be finite, alpha >= 0"
+        );
         if self.gate.active == 0 || floor_db.to_bits() != self.floor_bits {
             self.gate = self.gate(floor_db);
             self.floor_bits = floor_db.to_bits();
