@@ -534,32 +534,52 @@ impl<'a> RenderJob<'a> {
                 .reduce(Measured::default, Measured::max);
             return (out, measured);
         }
-        let batch = stream_batch();
+        // Four blocks per thread per batch; the blocks found ready after a
+        // batch are finished while the next batch renders (one parallel
+        // phase per batch, not two).
+        let batch = 2 * stream_batch();
         let mut trackers = self.trackers();
         let mut measured = Measured::default();
-        let mut done = 0;
-        let mut first = 0;
-        while done < nblocks {
+        let (mut done, mut ready, mut first) = (0, 0, 0);
+        loop {
             let end = (first + batch).min(nblocks);
-            let means: Vec<Vec<Vec<f64>>> = per_block[first..end]
-                .par_iter_mut()
-                .enumerate()
-                .map_init(Scratch::default, |sc, (j, outs)| {
-                    self.block(first + j, outs, sc);
-                    self.means(outs)
-                })
-                .collect();
-            let ready = self.advance(&mut trackers, means, end == nblocks, done, end);
+            let (head, tail) = per_block.split_at_mut(first);
             let tr = &trackers;
-            let got = per_block[done..done + ready]
-                .par_iter_mut()
-                .enumerate()
-                .map(|(j, outs)| self.finish_block(done + j, outs, Some(tr)))
-                .reduce(Measured::default, Measured::max);
+            let (got, means) = rayon::join(
+                || {
+                    head[done..done + ready]
+                        .par_iter_mut()
+                        .enumerate()
+                        .map(|(j, outs)| self.finish_block(done + j, outs, Some(tr)))
+                        .reduce(Measured::default, Measured::max)
+                },
+                || {
+                    tail[..end - first]
+                        .par_iter_mut()
+                        .enumerate()
+                        .map_init(Scratch::default, |sc, (j, outs)| {
+                            self.block(first + j, outs, sc);
+                            self.means(outs)
+                        })
+                        .collect::<Vec<_>>()
+                },
+            );
             measured = measured.max(got);
             done += ready;
+            ready = self.advance(&mut trackers, means, end == nblocks, done, end);
             first = end;
+            if first == nblocks {
+                break;
+            }
         }
+        // What is left once every mean is in.
+        let tr = &trackers;
+        let got = per_block[done..nblocks]
+            .par_iter_mut()
+            .enumerate()
+            .map(|(j, outs)| self.finish_block(done + j, outs, Some(tr)))
+            .reduce(Measured::default, Measured::max);
+        measured = measured.max(got);
         (out, measured)
     }
 
