@@ -167,21 +167,29 @@ fn run_flags(
     Ok((preset, params, resolve_seed(e.seed)?))
 }
 
-/// Analysis and plan of a decoded input, with the decoder's warnings first.
-fn prepare_run(
+/// Decodes the input (within the memory limits for `wants`), then analyses
+/// and plans it, with the decoder's warnings first: the stages `render` and
+/// `analyze` share.
+fn decode_and_prepare(
     input: &Input,
-    dec: &Decoded,
-    chans: &[&[f32]],
     params: &Params,
     preset: Preset,
     seed: u64,
-) -> Result<gar_core::Prepared, Failure> {
-    let mut prepared = gar_core::prepare(chans, dec.sample_rate, params, preset, seed)
+    wants: &Wants,
+    st: &mut Stages,
+) -> Result<(Decoded, gar_core::Prepared), Failure> {
+    st.begin("decoding", None);
+    let dec = limits::load(input, params, preset, wants)?;
+    st.end("decode");
+    let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
+    st.begin("analysing", None);
+    let mut prepared = gar_core::prepare(&chans, dec.sample_rate, params, preset, seed)
         .map_err(|e| param_failure(e, input.label()))?;
-    let mut warnings = decode_warnings(input.label(), dec);
+    let mut warnings = decode_warnings(input.label(), &dec);
     warnings.append(&mut prepared.warnings);
     prepared.warnings = warnings;
-    Ok(prepared)
+    st.end("prepare");
+    Ok((dec, prepared))
 }
 
 /// The stages of a run: progress on a terminal, and their times with `GAR_PROFILE=1`.
@@ -386,13 +394,8 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
         csv: exports.csv.is_some(),
         plot: exports.plot.map(|_| exports.size),
     };
-    st.begin("decoding", None);
-    let dec = limits::load(&input, &params, preset, &wants)?;
-    st.end("decode");
+    let (dec, prepared) = decode_and_prepare(&input, &params, preset, seed, &wants, &mut st)?;
     let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
-    st.begin("analysing", None);
-    let prepared = prepare_run(&input, &dec, &chans, &params, preset, seed)?;
-    st.end("prepare");
     let s = &prepared.settings;
     let (sr, out_len, out_channels) = (
         s.sample_rate,
@@ -502,13 +505,8 @@ pub fn analyze_command(a: &AnalyzeArgs) -> Result<(), Failure> {
         csv: exports.csv.is_some(),
         plot: exports.plot.map(|_| exports.size),
     };
-    st.begin("decoding", None);
-    let dec = limits::load(&input, &params, preset, &wants)?;
-    st.end("decode");
+    let (dec, prepared) = decode_and_prepare(&input, &params, preset, seed, &wants, &mut st)?;
     let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
-    st.begin("analysing", None);
-    let prepared = prepare_run(&input, &dec, &chans, &params, preset, seed)?;
-    st.end("prepare");
     let report = Report::new(&prepared, input_info(&input, &dec), None);
     let run = Finished {
         prepared: &prepared,

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{noise, peak, rng, run};
+use common::{correlation, noise, peak, rng, run};
 use gar_core::finish::{dry_factor, fade_block, fade_len, mix_dry_block};
 use gar_core::render::{Finishing, RenderJob};
 use gar_core::{ChannelMode, Params, Preset};
@@ -129,16 +129,6 @@ fn rendered_output_fades_linearly_at_both_ends() {
             }
         }
     }
-}
-
-fn correlation(a: &[f32], b: &[f32]) -> f64 {
-    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
-    for (&x, &y) in a.iter().zip(b) {
-        ab += x as f64 * y as f64;
-        aa += x as f64 * x as f64;
-        bb += y as f64 * y as f64;
-    }
-    ab / (aa * bb).sqrt()
 }
 
 #[test]

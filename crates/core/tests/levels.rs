@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{noise, peak, rng, sine};
+use common::{correlation, noise, peak, rng, sine};
 use gar_core::level::{LoudnessStream, loudness};
 use gar_core::{Normalize, Params, Preset};
 
@@ -11,16 +11,6 @@ fn render(chs: &[&[f32]], sr: u32, params: &Params, seed: u64) -> (Vec<Vec<f32>>
     let p = gar_core::prepare(chs, sr, params, Preset::Custom, seed).unwrap();
     let (y, l) = gar_core::render_prepared(&p, chs);
     (y.into_iter().map(|c| c.to_vec()).collect(), l)
-}
-
-fn correlation(a: &[f32], b: &[f32]) -> f64 {
-    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
-    for (&x, &y) in a.iter().zip(b) {
-        ab += x as f64 * y as f64;
-        aa += x as f64 * x as f64;
-        bb += y as f64 * y as f64;
-    }
-    ab / (aa * bb).sqrt()
 }
 
 fn mean(x: &[f32]) -> f64 {

@@ -75,3 +75,14 @@ pub fn chi_square(counts: &[u64], expected: &[f64]) -> f64 {
     }
     chi
 }
+
+/// Pearson-like correlation without mean removal: `<a, b> / (|a| |b|)`.
+pub fn correlation(a: &[f32], b: &[f32]) -> f64 {
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (&x, &y) in a.iter().zip(b) {
+        ab += x as f64 * y as f64;
+        aa += x as f64 * x as f64;
+        bb += y as f64 * y as f64;
+    }
+    ab / (aa * bb).sqrt()
+}
