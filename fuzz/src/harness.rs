@@ -87,20 +87,21 @@ pub fn decode_render(data: &[u8]) {
 /// fixed stereo sound.
 pub fn params_render(data: &[u8]) {
     let mut b = Bytes(data);
-    let (preset, params, seed) = params_from(&mut b);
+    let (preset, params, seed, raw, set_err) = params_from_raw(&mut b);
     let sound = fixed_sound();
     let chans: Vec<&[f32]> = sound.iter().map(|c| c.as_slice()).collect();
     let len = chans[0].len();
-    let r = params.resolve(preset, SOUND_RATE, len);
-    let expected = expected_error(&params);
+    let r = match set_err {
+        Some(e) => Err(e),
+        None => params.resolve(preset, SOUND_RATE, len),
+    };
+    let expected = expected_error(&raw);
     let settings = match (r, expected) {
         (Ok(s), None) => s,
         (Err(e), Some(flag)) => {
-            let named = match &e {
-                ParamError::NotFinite { name, .. }
-                | ParamError::NotPositive { name, .. }
-                | ParamError::TooLarge { name, .. } => *name,
-                other => panic!("unexpected error {other} for {params:?}"),
+            let named = match e.param() {
+                Some(name) => name,
+                None => panic!("unexpected error {e} for {params:?}"),
             };
             assert_eq!(named, flag, "{e} for {params:?}");
             assert!(e.to_string().contains(flag), "{e}");
@@ -224,28 +225,25 @@ fn run(
     }
 }
 
-/// The flag that `Params::resolve` must name, if any, in its order of validation.
-fn expected_error(p: &Params) -> Option<&'static str> {
-    let positive = |v: f64| v.is_finite() && v > 0.0;
-    let checks: [(&'static str, bool); 10] = [
-        ("--grain-ms", positive(p.grain_ms)),
-        ("--hop-ms", positive(p.hop_ms)),
-        ("--cand-hop-ms", positive(p.cand_hop_ms)),
-        ("--alpha", positive(p.alpha)),
-        ("--floor-db", p.floor_db.is_finite()),
-        ("--transient-weight", p.transient_weight.is_finite()),
-        ("--time-jitter-ms", p.time_jitter_ms.is_finite()),
-        ("--pitch-jitter-st", p.pitch_jitter_st.is_finite()),
-        ("--recency", p.recency.is_finite()),
-        ("--wet", p.wet.is_finite()),
-    ];
-    if let Some((flag, _)) = checks.iter().find(|(_, ok)| !ok) {
-        return Some(flag);
+/// The parameter that setting the `raw` values and then `Params::resolve` must
+/// name, if any: a non-finite value fails when it is set (the first one, in the
+/// order set), then resolve checks positivity and limits in the table's order.
+fn expected_error(raw: &[(&'static str, f64)]) -> Option<&'static str> {
+    if let Some((id, _)) = raw.iter().find(|(_, v)| !v.is_finite()) {
+        return Some(id);
     }
-    match p.duration_s {
-        Some(d) if !(positive(d) && d <= MAX_OUTPUT_S) => Some("--duration"),
-        _ => None,
+    let positive = ["grain_ms", "hop_ms", "cand_hop_ms", "alpha", "duration_s"];
+    for spec in &gar_core::table::PARAMS {
+        if let Some((_, v)) = raw.iter().find(|(id, _)| *id == spec.id) {
+            if positive.contains(&spec.id) && *v <= 0.0 {
+                return Some(spec.id);
+            }
+            if spec.id == "duration_s" && *v > MAX_OUTPUT_S {
+                return Some(spec.id);
+            }
+        }
     }
+    None
 }
 
 /// Sample rate of the fixed sound.
@@ -331,26 +329,47 @@ impl Bytes<'_> {
 
 /// A preset, parameters (preset values with some fields overridden) and a seed.
 pub fn params_from(b: &mut Bytes) -> (Preset, Params, u64) {
+    let (preset, p, seed, _, _) = params_from_raw(b);
+    (preset, p, seed)
+}
+
+/// [`params_from`] with the raw values given to the parameter table and the
+/// first error setting them gave (a non-finite value).
+pub fn params_from_raw(
+    b: &mut Bytes,
+) -> (
+    Preset,
+    Params,
+    u64,
+    Vec<(&'static str, f64)>,
+    Option<ParamError>,
+) {
     let preset = Preset::ALL[usize::from(b.u8()) % Preset::ALL.len()];
     let mut p = preset.params();
-    for field in [
-        &mut p.grain_ms,
-        &mut p.hop_ms,
-        &mut p.cand_hop_ms,
-        &mut p.alpha,
-        &mut p.floor_db,
-        &mut p.transient_weight,
-        &mut p.time_jitter_ms,
-        &mut p.pitch_jitter_st,
-        &mut p.recency,
-        &mut p.wet,
+    let mut raw = Vec::new();
+    let mut err = None;
+    for id in [
+        "grain_ms",
+        "hop_ms",
+        "cand_hop_ms",
+        "alpha",
+        "floor_db",
+        "transient_weight",
+        "time_jitter_ms",
+        "pitch_jitter_st",
+        "recency",
+        "wet",
+        "duration_s",
     ] {
         if let Some(v) = b.opt_number() {
-            *field = v;
+            raw.push((id, v));
+            let spec = gar_core::table::find(id).expect("a parameter");
+            if let Err(e) = spec.set_text(&mut p, &gar_core::table::num_exact(v))
+                && err.is_none()
+            {
+                err = Some(e);
+            }
         }
-    }
-    if let Some(d) = b.opt_number() {
-        p.duration_s = Some(d);
     }
     match b.u8() % 5 {
         4 => {}
@@ -367,5 +386,5 @@ pub fn params_from(b: &mut Bytes) -> (Preset, Params, u64) {
         _ => {}
     }
     let seed = b.u64();
-    (preset, p, seed)
+    (preset, p, seed, raw, err)
 }

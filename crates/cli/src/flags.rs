@@ -36,7 +36,7 @@ pub fn params_from_flags(
     macro_rules! set {
         ($field:ident) => {
             if let Some(v) = e.$field {
-                p.$field = v;
+                p.$field = gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(v))))))))))))))))))))))))))))))))))))))))))))))));
             }
         };
     }

@@ -390,7 +390,7 @@ mod tests {
         assert_eq!(f.render, 60 * 48_000 * 4 * 2, "in memory + wet mix: {f:?}");
         // A day of 1 ms hops is 86 M hops: the plan alone is several GB.
         let p = Params {
-            hop_ms: 1.0,
+            hop_ms: gar_core::Envelope::from(1.0),
             duration_s: Some(86_400.0),
             ..Params::default()
         };

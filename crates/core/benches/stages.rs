@@ -104,10 +104,10 @@ fn attention_and_sampler(c: &mut Criterion) {
     let att = attention::attend(&score, 3.0, -3.0, gar_core::AttentionNorm::Range);
     // The plan of 10 million hops with recency on (docs/algorithm.md, section 6).
     let s = Params {
-        hop_ms: 5.0,
-        grain_ms: 10.0,
+        hop_ms: gar_core::Envelope::from(5.0),
+        grain_ms: gar_core::Envelope::from(10.0),
         duration_s: Some(49_999.999),
-        recency: 0.5,
+        recency: gar_core::Envelope::from(0.5),
         ..Params::default()
     }
     .resolve(Preset::Custom, 44100, 44100 * 60)

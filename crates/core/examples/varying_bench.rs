@@ -99,12 +99,12 @@ fn main() {
     let rec = 0.5;
     let last = (hops - 1).max(1) as f64;
     let settings = Params {
-        hop_ms: 1.0,
-        grain_ms: 5.0,
+        hop_ms: gar_core::Envelope::from(1.0),
+        grain_ms: gar_core::Envelope::from(5.0),
         cand_hop_ms: 1.0,
-        time_jitter_ms: 0.0,
-        pitch_jitter_st: 0.0,
-        recency: rec,
+        time_jitter_ms: gar_core::Envelope::from(0.0),
+        pitch_jitter_st: gar_core::Envelope::from(0.0),
+        recency: gar_core::Envelope::from(rec),
         duration_s: Some((hops - 1) as f64 * 0.001),
         ..Params::default()
     }

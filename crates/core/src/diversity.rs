@@ -31,8 +31,11 @@
 //!   at the resolution of f64).
 
 use crate::attention::attend;
-use crate::params::{AttentionNorm, ParamError};
+use crate::envelope::{Envelope, Point, Shape, Time};
+use crate::params::{AttentionNorm, ParamError, Settings, num};
 use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
 
 /// The smallest alpha the solver returns.
 pub const ALPHA_MIN: f64 = 0.01;
@@ -145,6 +148,30 @@ impl DiversitySolver {
     /// The alpha for `target_pct` (D, percent, `0 < D <= 100`). See the module
     /// documentation.
     pub fn solve(&self, target_pct: f64) -> Result<Solved, ParamError> {
+        self.solve_with(target_pct, &mut |a| self.effective(a))
+    }
+
+    /// [`solve`](Self::solve) for many targets on one gate: the effective
+    /// number at each alpha tried is kept in `memo`, so targets whose
+    /// bisections pass the same midpoints (neighbouring control points) share
+    /// the evaluations. The result is exactly [`solve`](Self::solve)'s.
+    pub fn solve_memo(
+        &self,
+        target_pct: f64,
+        memo: &mut HashMap<u64, f64>,
+    ) -> Result<Solved, ParamError> {
+        self.solve_with(target_pct, &mut |a| {
+            *memo
+                .entry(a.to_bits())
+                .or_insert_with(|| self.effective(a))
+        })
+    }
+
+    fn solve_with(
+        &self,
+        target_pct: f64,
+        effective: &mut dyn FnMut(f64) -> f64,
+    ) -> Result<Solved, ParamError> {
         check_target(target_pct)?;
         let a = self.active as f64;
         let want = target_pct / 100.0 * a;
@@ -156,7 +183,7 @@ impl DiversitySolver {
         let mut steps = 0;
         let mut eval = |alpha: f64| {
             steps += 1;
-            self.effective(alpha)
+            effective(alpha)
         };
         let done = |alpha: f64, effective: f64, clamped: bool, steps: u32| Solved {
             alpha,
@@ -232,4 +259,120 @@ pub fn check_target(target_pct: f64) -> Result<f64, ParamError> {
     } else {
         Ok(target_pct)
     }
+}
+
+/// One control point of a diversity (docs/algorithm.md, section 13).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ControlPoint {
+    /// Output time, seconds.
+    pub t_s: f64,
+    /// The diversity asked for, percent.
+    pub diversity: f64,
+    /// The alpha solved.
+    pub alpha: f64,
+    /// The effective number of grains with that alpha.
+    pub effective: f64,
+    /// The active grains at that point's floor.
+    pub active: usize,
+    /// Whether alpha sits at a bound because D could not be reached.
+    pub clamped: bool,
+}
+
+/// Control points of a varying diversity over `duration_s` seconds: at
+/// least 64 intervals and at least 4 per second.
+pub fn control_times(duration_s: f64) -> Vec<f64> {
+    let n = ((4.0 * duration_s).ceil() as usize).max(64);
+    (0..=n).map(|k| duration_s * k as f64 / n as f64).collect()
+}
+
+/// Replaces alpha by the alpha solved for the settings' diversity, if there
+/// is one: solved once when the diversity and the floor are constant, else
+/// at the control points of [`control_times`] with alpha interpolated
+/// geometrically between them (an `@exp` envelope through the solved
+/// values). Adds an adjustment line when D cannot be reached. Returns the
+/// control points (one for a constant).
+pub fn apply(scores: &[f64], s: &mut Settings) -> Vec<ControlPoint> {
+    let Some(d) = s.curves.diversity.clone() else {
+        return Vec::new();
+    };
+    let floor = s.curves.floor_db.clone();
+    let constant = d.constant_value().is_some() && floor.constant_value().is_some();
+    let times = if constant {
+        vec![0.0]
+    } else {
+        control_times(s.duration_s)
+    };
+    // One solver per distinct floor (one O(N) gate each).
+    let mut solvers: Vec<(u64, DiversitySolver, HashMap<u64, f64>)> = Vec::new();
+    let mut points = Vec::with_capacity(times.len());
+    for &t in &times {
+        let fl = floor.value_at(t);
+        let target = d.value_at(t);
+        let k = match solvers.iter().position(|(b, _, _)| *b == fl.to_bits()) {
+            Some(k) => k,
+            None => {
+                let solver = DiversitySolver::new(scores, fl, s.attention_norm);
+                solvers.push((fl.to_bits(), solver, HashMap::new()));
+                solvers.len() - 1
+            }
+        };
+        let (_, solver, memo) = &mut solvers[k];
+        let solved = solver
+            .solve_memo(target, memo)
+            .expect("diversity is checked by Params::checked");
+        points.push(ControlPoint {
+            t_s: t,
+            diversity: target,
+            alpha: solved.alpha,
+            effective: solved.effective,
+            active: solved.active,
+            clamped: solved.clamped,
+        });
+    }
+    let low: Vec<&ControlPoint> = points
+        .iter()
+        .filter(|p| p.clamped && p.alpha <= ALPHA_MIN)
+        .collect();
+    if let Some(p) = low.first() {
+        s.adjustments.push(if constant {
+            format!(
+                "diversity {} % asks for more grains than alpha {} gives ({:.1} effective of {} active): alpha is {}",
+                num(p.diversity),
+                num(ALPHA_MIN),
+                p.effective,
+                p.active,
+                num(ALPHA_MIN)
+            )
+        } else {
+            format!(
+                "diversity asks for more grains than alpha {} gives at {} of {} control points (first at {:.2} s, {} %): alpha is {} there",
+                num(ALPHA_MIN),
+                low.len(),
+                points.len(),
+                p.t_s,
+                num(p.diversity),
+                num(ALPHA_MIN)
+            )
+        });
+    }
+    let alpha = if constant {
+        Envelope::constant(points[0].alpha)
+    } else {
+        let pts: Vec<Point> = points
+            .iter()
+            .enumerate()
+            .map(|(k, p)| Point {
+                time: Time::Seconds(p.t_s),
+                value: p.alpha,
+                shape: if k == 0 { Shape::Lin } else { Shape::Exp },
+            })
+            .collect();
+        Envelope::from_points(pts).expect("increasing times, positive alphas")
+    };
+    s.curves.alpha = alpha
+        .resolve(s.duration_s)
+        .expect("the output duration is > 0");
+    s.alpha = s.curves.alpha.value_at(0.0);
+    s.effective.alpha = alpha;
+    points
 }

@@ -96,6 +96,26 @@ pub fn mix_dry_block(out: &mut [f32], src: &[f32], start: usize, wet: f64, dry: 
     }
 }
 
+/// [`mix_dry_block`] with the wet share of every frame read from `wet`
+/// (percent, over output time in seconds): `y = w y + (1 - w) gain x`.
+pub fn mix_dry_block_varying(
+    out: &mut [f32],
+    src: &[f32],
+    start: usize,
+    wet: &crate::envelope::ResolvedEnvelope,
+    sample_rate: u32,
+    gain: f32,
+) {
+    let sr = sample_rate as f64;
+    let mut cur = wet.cursor();
+    for (i, y) in out.iter_mut().enumerate() {
+        let n = start + i;
+        let w = (cur.value_at(n as f64 / sr) / 100.0).clamp(0.0, 1.0);
+        let x = src.get(n).copied().unwrap_or(0.0);
+        *y = w as f32 * *y + ((1.0 - w) * gain as f64) as f32 * x;
+    }
+}
+
 /// First null of the DC estimate's smoothing kernel, Hz: the block means
 /// are smoothed by four cascaded moving averages of `1 / DC_NULL_HZ` seconds
 /// (50 ms) each.

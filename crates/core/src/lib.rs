@@ -20,6 +20,7 @@ pub mod level;
 pub mod params;
 pub mod plan;
 pub mod render;
+pub mod table;
 pub mod report;
 pub mod varispeed;
 pub mod varying;
@@ -52,6 +53,9 @@ pub struct Prepared {
     pub wet_gain: f32,
     /// Things the user should know that are not parameter adjustments.
     pub warnings: Vec<String>,
+    /// The diversity's control points and the alpha solved at each
+    /// (docs/algorithm.md, section 13); empty without `diversity`.
+    pub diversity: Vec<diversity::ControlPoint>,
 }
 
 /// Analyses `channels` (planar, equal lengths), gates and weighs the candidates
@@ -74,13 +78,26 @@ pub fn prepare(
         1.0
     };
     let analysis = analysis::analyze(channels, &settings, wet_gain);
+    let mut settings = settings;
+    let control = diversity::apply(&analysis.score, &mut settings);
     let attention = attention::attend(
         &analysis.score,
         settings.alpha,
         settings.floor_db,
         settings.attention_norm,
     );
-    let plan = plan::make_plan(&attention.prob, &settings, seed);
+    let plan = if settings.curves.all_constant() {
+        plan::make_plan(&attention.prob, &settings, seed)
+    } else {
+        plan::make_plan_varying(
+            &analysis.score,
+            &attention.prob,
+            &analysis.start,
+            &settings,
+            &settings.curves.alpha,
+            seed,
+        )
+    };
     let mut warnings = Vec::new();
     if peak == 0.0 {
         warnings.push("the source is silent: the output is silence".to_string());
@@ -98,6 +115,7 @@ pub fn prepare(
         seed,
         wet_gain,
         warnings,
+        diversity: control,
     })
 }
 
@@ -171,11 +189,17 @@ fn wet_source<'a>(
     }
 }
 
-fn render_job<'a>(p: &Prepared, wet_src: &'a [&'a [f32]]) -> render::RenderJob<'a> {
+fn render_job<'a>(p: &'a Prepared, wet_src: &'a [&'a [f32]]) -> render::RenderJob<'a> {
     let s = &p.settings;
     let fin = render::Finishing {
         dry: wet_src,
         wet: s.wet / 100.0,
+        wet_curve: s
+            .curves
+            .wet
+            .constant_value()
+            .is_none()
+            .then_some(&s.curves.wet),
         dry_gain: p.wet_gain,
         fade: finish::fade_len(s.duration_s, s.sample_rate),
         dc_block: s.dc_block,

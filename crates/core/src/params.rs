@@ -4,16 +4,19 @@
 //! actually uses after validation, clamps and the derived rules, together with
 //! the list of adjustments made on the way.
 
-use serde::Serialize;
+use crate::envelope::{Envelope, EnvelopeError, ResolvedEnvelope};
+use crate::table::{Access, PARAMS, ParamSpec};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// How each candidate grain is scored (docs/algorithm.md, section 4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ScoreType {
     /// Windowed RMS power: loud moments repeat.
     Rms,
     /// Rising power only: attacks repeat (`transient` is an alias).
+    #[serde(alias = "transient")]
     Onset,
     /// Absolute power change: attacks and decays.
     Edge,
@@ -50,7 +53,7 @@ impl fmt::Display for ScoreType {
 }
 
 /// The softmax scale (docs/algorithm.md, section 5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AttentionNorm {
     /// gar's default: `scale = max score - floor value`.
@@ -82,7 +85,7 @@ impl fmt::Display for AttentionNorm {
 }
 
 /// Output channel layout (docs/algorithm.md, section 9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelMode {
     /// Keep every source channel; one plan drives all of them.
@@ -114,15 +117,17 @@ impl fmt::Display for ChannelMode {
 }
 
 /// How the finished output's level is set (docs/algorithm.md, section 8.5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Normalize {
     /// Sample peak at `peak_db` dBFS (the original's level by default).
     Peak,
     /// Integrated loudness (ITU-R BS.1770 / EBU R128) at `lufs`, the peak kept
     /// at or below `peak_db`.
+    #[serde(alias = "lufs")]
     Loudness,
     /// No gain anywhere: grains keep the source's level.
+    #[serde(alias = "off")]
     None,
 }
 
@@ -280,88 +285,13 @@ impl Preset {
         }
     }
 
-    /// The preset's parameter values (docs/algorithm.md, section 1, preset table).
+    /// The preset's parameter values (docs/algorithm.md, section 1, preset
+    /// table): the parameter table's defaults with the preset's column of
+    /// [`crate::table::PARAMS`] on top.
     pub fn params(self) -> Params {
-        let d = Params::default();
-        let Some(v) = PRESET_VALUES.iter().find(|v| v.preset == self) else {
-            return d;
-        };
-        Params {
-            grain_ms: v.grain_ms,
-            hop_ms: v.hop_ms,
-            cand_hop_ms: v.cand_hop_ms,
-            alpha: v.alpha,
-            floor_db: v.floor_db,
-            score: v.score,
-            transient_weight: v.transient_weight,
-            time_jitter_ms: v.time_jitter_ms,
-            pitch_jitter_st: v.pitch_jitter_st,
-            recency: v.recency,
-            wet: v.wet,
-            ..d
-        }
+        crate::table::preset_params(self)
     }
 }
-
-/// One preset's values: the synthesis parameters a preset sets (everything
-/// else stays at its default).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PresetValues {
-    pub preset: Preset,
-    pub grain_ms: f64,
-    pub hop_ms: f64,
-    pub cand_hop_ms: f64,
-    pub alpha: f64,
-    pub floor_db: f64,
-    pub score: ScoreType,
-    pub transient_weight: f64,
-    pub time_jitter_ms: f64,
-    pub pitch_jitter_st: f64,
-    pub recency: f64,
-    pub wet: f64,
-}
-
-const fn preset(
-    preset: Preset,
-    [grain_ms, hop_ms, cand_hop_ms, alpha, floor_db]: [f64; 5],
-    score: ScoreType,
-    [
-        transient_weight,
-        time_jitter_ms,
-        pitch_jitter_st,
-        recency,
-        wet,
-    ]: [f64; 5],
-) -> PresetValues {
-    PresetValues {
-        preset,
-        grain_ms,
-        hop_ms,
-        cand_hop_ms,
-        alpha,
-        floor_db,
-        score,
-        transient_weight,
-        time_jitter_ms,
-        pitch_jitter_st,
-        recency,
-        wet,
-    }
-}
-
-/// The original's seven presets as data (docs/algorithm.md, section 1):
-/// grain, hop, candidate hop (ms), alpha, floor (dB); score; transient
-/// weight, time jitter (ms), pitch jitter (st), recency, wet (%).
-#[rustfmt::skip]
-pub const PRESET_VALUES: [PresetValues; 7] = [
-    preset(Preset::SelfRemix,    [60.0, 30.0, 20.0, 3.0, -3.0],   ScoreType::Rms,   [0.3, 8.0, 0.0, 0.3, 100.0]),
-    preset(Preset::Crystallize,  [40.0, 20.0, 15.0, 12.0, 3.0],   ScoreType::Rms,   [0.2, 3.0, 0.0, 0.4, 100.0]),
-    preset(Preset::MotifExtract, [30.0, 15.0, 10.0, 25.0, 6.0],   ScoreType::Rms,   [0.0, 1.0, 0.0, 0.6, 100.0]),
-    preset(Preset::OnsetHarvest, [50.0, 25.0, 15.0, 8.0, 2.0],    ScoreType::Onset, [1.0, 5.0, 0.0, 0.4, 100.0]),
-    preset(Preset::Shimmer,      [20.0, 10.0, 10.0, 2.0, -6.0],   ScoreType::Rms,   [0.2, 4.0, 0.3, 0.2, 85.0]),
-    preset(Preset::Slabs,        [300.0, 150.0, 50.0, 10.0, 2.0], ScoreType::Rms,   [0.0, 15.0, 0.0, 0.5, 100.0]),
-    preset(Preset::Cloud,        [600.0, 300.0, 80.0, 4.0, -3.0], ScoreType::Mixed, [0.4, 30.0, 0.0, 0.3, 90.0]),
-];
 
 impl fmt::Display for Preset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -370,38 +300,51 @@ impl fmt::Display for Preset {
 }
 
 /// What a run asks for, before validation and clamps. `Default` is the
-/// Custom preset (docs/algorithm.md, section 1).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Custom preset (docs/algorithm.md, section 1). The parameter table
+/// ([`crate::table::PARAMS`]) describes every field: unit, range, default,
+/// doc. Synthesis parameters are [`Envelope`]s over output time (a constant
+/// is an envelope too, section 12). Serialises to (and reads from) the keys
+/// of a params file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Params {
-    /// Grain length, ms. Range 5..1000, typical 20..600. Default 50.
-    pub grain_ms: f64,
+    /// Grain length, ms. Range 5..1000. Default 50.
+    pub grain_ms: Envelope,
     /// Synthesis hop between output grains, ms. >= 1 and <= grain/2. Default 25.
-    pub hop_ms: f64,
+    pub hop_ms: Envelope,
     /// Hop between candidate grains in the source, ms. >= 1 and <= grain. Default 20.
     pub cand_hop_ms: f64,
-    /// Attention sharpness (softmax inverse temperature). >= 0.01; 1-3 gentle,
-    /// 5-10 crystallised, 15+ winner-take-most. Default 8.
-    pub alpha: f64,
-    /// ReLU gate floor relative to the mean score, dB. Any finite value. Default 0.
-    pub floor_db: f64,
+    /// Attention sharpness (softmax inverse temperature). >= 0.01. Default 8.
+    pub alpha: Envelope,
+    /// Instead of alpha: the effective share of the active grains, percent
+    /// (0 < D <= 100; section 13). `None`: alpha is used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diversity: Option<Envelope>,
+    /// ReLU gate floor relative to the mean score, dB. Default 0.
+    pub floor_db: Envelope,
     /// Score type. Default rms.
     pub score: ScoreType,
     /// Weight of the onset score in `mixed`, 0..1. Default 0.5.
     pub transient_weight: f64,
     /// Random offset of each output grain, +/- ms. 0..hop. Default 5.
-    pub time_jitter_ms: f64,
+    pub time_jitter_ms: Envelope,
     /// Random varispeed shift of each grain, +/- semitones. 0..4. Default 0.
-    pub pitch_jitter_st: f64,
+    pub pitch_jitter_st: Envelope,
+    /// Transposition of every grain, semitones, -24..24. Default 0.
+    pub pitch_st: Envelope,
     /// Penalty on the last picks, 0..1 (1 = never repeat the last grain). Default 0.5.
-    pub recency: f64,
+    pub recency: Envelope,
     /// Wet share of the output, percent 0..100. Default 100.
-    pub wet: f64,
+    pub wet: Envelope,
     /// Output duration, seconds; `None` = the source duration.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
     /// Channel layout. Default linked.
     pub channels: ChannelMode,
     /// Softmax scale. Default range.
     pub attention_norm: AttentionNorm,
+    /// Random seed; 0 = draw one from the OS (and report it).
+    pub seed: u64,
     /// Output level rule. Default peak.
     pub normalize: Normalize,
     /// Output sample peak (peak) or peak ceiling (loudness), dBFS, -60..0.
@@ -415,25 +358,36 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Self {
+        crate::table::defaults()
+    }
+}
+
+impl Params {
+    /// Every field zero (the table's defaults are set on top of this).
+    pub(crate) fn blank() -> Params {
+        let z = || Envelope::constant(0.0);
         Params {
-            grain_ms: 50.0,
-            hop_ms: 25.0,
-            cand_hop_ms: 20.0,
-            alpha: 8.0,
-            floor_db: 0.0,
+            grain_ms: z(),
+            hop_ms: z(),
+            cand_hop_ms: 0.0,
+            alpha: z(),
+            diversity: None,
+            floor_db: z(),
             score: ScoreType::Rms,
-            transient_weight: 0.5,
-            time_jitter_ms: 5.0,
-            pitch_jitter_st: 0.0,
-            recency: 0.5,
-            wet: 100.0,
+            transient_weight: 0.0,
+            time_jitter_ms: z(),
+            pitch_jitter_st: z(),
+            pitch_st: z(),
+            recency: z(),
+            wet: z(),
             duration_s: None,
             channels: ChannelMode::Linked,
             attention_norm: AttentionNorm::Range,
+            seed: 0,
             normalize: Normalize::Peak,
-            peak_db: default_peak_db(),
-            lufs: DEFAULT_LUFS,
-            dc_block: true,
+            peak_db: 0.0,
+            lufs: 0.0,
+            dc_block: false,
         }
     }
 }
@@ -462,6 +416,34 @@ pub enum ParamError {
     SourceTooShort { seconds: f64 },
     /// A zero sample rate.
     ZeroSampleRate,
+    /// A value of the wrong kind, or a word that is not one of the choices.
+    Invalid { name: &'static str, message: String },
+    /// A malformed envelope.
+    Envelope {
+        name: &'static str,
+        error: EnvelopeError,
+    },
+    /// Two parameters that cannot be given together.
+    Conflict {
+        name: &'static str,
+        other: &'static str,
+        message: String,
+    },
+}
+
+impl ParamError {
+    /// The parameter the error is about (a table id), if it is about one.
+    pub fn param(&self) -> Option<&'static str> {
+        match self {
+            Self::NotFinite { name, .. }
+            | Self::NotPositive { name, .. }
+            | Self::TooLarge { name, .. }
+            | Self::Invalid { name, .. }
+            | Self::Envelope { name, .. }
+            | Self::Conflict { name, .. } => Some(name),
+            Self::SourceTooShort { .. } | Self::ZeroSampleRate => None,
+        }
+    }
 }
 
 impl fmt::Display for ParamError {
@@ -484,6 +466,9 @@ impl fmt::Display for ParamError {
                 MIN_SOURCE_S * 1000.0
             ),
             Self::ZeroSampleRate => write!(f, "the sample rate must be > 0 Hz, got 0"),
+            Self::Invalid { name, message } => write!(f, "{name}: {message}"),
+            Self::Envelope { name, error } => write!(f, "{name}: {error}"),
+            Self::Conflict { message, .. } => f.write_str(message),
         }
     }
 }
@@ -492,6 +477,10 @@ impl std::error::Error for ParamError {}
 
 /// The effective parameters of one run, after validation, clamps and the
 /// derived rules, for a source of `len` frames at `sample_rate`.
+///
+/// The number fields of the parameters that may vary (`grain_ms`, `alpha`,
+/// ...) hold their value at output time 0, which is their value everywhere
+/// when they are constant; [`Settings::curves`] holds them over time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
     pub preset: Preset,
@@ -507,6 +496,7 @@ pub struct Settings {
     pub transient_weight: f64,
     pub time_jitter_ms: f64,
     pub pitch_jitter_st: f64,
+    pub pitch_st: f64,
     pub recency: f64,
     pub wet: f64,
     /// Output duration, seconds.
@@ -519,8 +509,73 @@ pub struct Settings {
     /// LUFS.
     pub lufs: f64,
     pub dc_block: bool,
-    /// Every clamp or derived rule that changed a requested value, in words.
+    /// The parameters over output time, placed on the output's duration.
+    pub curves: Curves,
+    /// The parameters after the clamps and derived rules, as a params file
+    /// writes them (the seed is the caller's: see [`crate::prepare`]).
+    pub effective: Params,
+    /// Every clamp or derived rule that changed a requested value, in words;
+    /// each line starts with the parameter's id.
     pub adjustments: Vec<String>,
+}
+
+/// The parameters that may vary, over output time (docs/algorithm.md, section 12).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Curves {
+    pub grain_ms: ResolvedEnvelope,
+    pub hop_ms: ResolvedEnvelope,
+    pub alpha: ResolvedEnvelope,
+    pub floor_db: ResolvedEnvelope,
+    pub time_jitter_ms: ResolvedEnvelope,
+    pub pitch_jitter_st: ResolvedEnvelope,
+    pub pitch_st: ResolvedEnvelope,
+    pub recency: ResolvedEnvelope,
+    pub wet: ResolvedEnvelope,
+    /// Section 13; `None` when alpha is given.
+    pub diversity: Option<ResolvedEnvelope>,
+}
+
+impl Curves {
+    /// Whether every parameter is constant.
+    pub fn all_constant(&self) -> bool {
+        self.list().iter().all(|(_, c)| c.constant_value().is_some())
+            && self
+                .diversity
+                .as_ref()
+                .is_none_or(|d| d.constant_value().is_some())
+    }
+    /// `(id, curve)` of each, in the table's order (diversity apart).
+    pub fn list(&self) -> [(&'static str, &ResolvedEnvelope); 9] {
+        [
+            ("grain_ms", &self.grain_ms),
+            ("hop_ms", &self.hop_ms),
+            ("alpha", &self.alpha),
+            ("floor_db", &self.floor_db),
+            ("time_jitter_ms", &self.time_jitter_ms),
+            ("pitch_jitter_st", &self.pitch_jitter_st),
+            ("pitch_st", &self.pitch_st),
+            ("recency", &self.recency),
+            ("wet", &self.wet),
+        ]
+    }
+    /// Whether the attention itself (alpha, floor or diversity) changes over time.
+    pub fn attention_varies(&self) -> bool {
+        self.alpha.constant_value().is_none()
+            || self.floor_db.constant_value().is_none()
+            || self
+                .diversity
+                .as_ref()
+                .is_some_and(|d| d.constant_value().is_none())
+    }
+    /// Whether the hop times are not simply `h * hop`: the hop, or the
+    /// grain that limits it to grain/2, varies.
+    pub fn hop_varies(&self) -> bool {
+        match (self.hop_ms.constant_value(), self.grain_ms.constant_value()) {
+            (Some(_), Some(_)) => false,
+            (Some(h), None) => h > 0.5 * self.grain_ms.values().iter().cloned().fold(f64::INFINITY, f64::min),
+            _ => true,
+        }
+    }
 }
 
 impl Settings {
@@ -556,7 +611,8 @@ impl Settings {
             ChannelMode::Linked => source_channels,
         }
     }
-    /// Whether grains are pitch-shifted (docs/algorithm.md, section 6: jitter > 0.001 st).
+    /// Whether grains are pitch-shifted by jitter at output time 0
+    /// (docs/algorithm.md, section 6: jitter > 0.001 st).
     pub fn pitch_active(&self) -> bool {
         self.pitch_jitter_st > 0.001
     }
@@ -566,23 +622,6 @@ impl Settings {
 /// computed in floating point is not lost (docs/algorithm.md, section 3).
 pub fn tolerant_floor(x: f64) -> f64 {
     (x + 1e-9 * x.abs().max(1.0)).floor()
-}
-
-fn finite(name: &'static str, v: f64) -> Result<f64, ParamError> {
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(ParamError::NotFinite { name, value: v })
-    }
-}
-
-fn positive(name: &'static str, v: f64) -> Result<f64, ParamError> {
-    let v = finite(name, v)?;
-    if v > 0.0 {
-        Ok(v)
-    } else {
-        Err(ParamError::NotPositive { name, value: v })
-    }
 }
 
 /// Formats a number the short way for adjustment lines (`50`, `0.3`, `1e300`).
@@ -601,18 +640,16 @@ struct Clamper {
 }
 
 impl Clamper {
-    fn clamp(&mut self, flag: &str, unit: &str, v: f64, lo: f64, hi: f64) -> f64 {
-        let c = v.clamp(lo, hi);
+    fn clamp(&mut self, spec: &ParamSpec, v: f64) -> f64 {
+        let c = v.clamp(spec.min, spec.max);
         if c != v {
-            let allowed = if hi.is_finite() {
-                format!("{}..{}{unit}", num(lo), num(hi))
-            } else {
-                format!(">= {}{unit}", num(lo))
-            };
+            let unit = unit(spec);
             self.adjustments.push(format!(
-                "{flag} {}{unit} clamped to {}{unit} (allowed {allowed})",
+                "{} {}{unit} clamped to {}{unit} (allowed {})",
+                spec.id,
                 num(v),
                 num(c),
+                spec.range_text(),
             ));
         }
         c
@@ -622,9 +659,119 @@ impl Clamper {
     }
 }
 
+fn unit(spec: &ParamSpec) -> String {
+    if spec.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", spec.unit)
+    }
+}
+
+/// A number's checks: finite, > 0 when the table says so, at most its limit.
+fn check_value(spec: &ParamSpec, v: f64) -> Result<f64, ParamError> {
+    if !v.is_finite() {
+        return Err(ParamError::NotFinite {
+            name: spec.id,
+            value: v,
+        });
+    }
+    if spec.positive && v <= 0.0 {
+        return Err(ParamError::NotPositive {
+            name: spec.id,
+            value: v,
+        });
+    }
+    if let Some(max) = spec.limit
+        && v > max
+    {
+        return Err(ParamError::TooLarge {
+            name: spec.id,
+            value: v,
+            max,
+            unit: spec.unit,
+        });
+    }
+    Ok(v)
+}
+
+/// An envelope's checks and clamps, every breakpoint like a constant.
+fn clamp_envelope(c: &mut Clamper, spec: &ParamSpec, e: &Envelope) -> Result<Envelope, ParamError> {
+    for p in e.points() {
+        check_value(spec, p.value)?;
+    }
+    if let Some(v) = e.constant_value() {
+        return Ok(Envelope::constant(c.clamp(spec, v)));
+    }
+    let mut changed = Vec::new();
+    let out = e.map_values(|v| {
+        let x = v.clamp(spec.min, spec.max);
+        if x != v {
+            changed.push((v, x));
+        }
+        x
+    });
+    if !changed.is_empty() {
+        let unit = unit(spec);
+        let list: Vec<String> = changed
+            .iter()
+            .map(|(v, x)| format!("{}{unit} to {}{unit}", num(*v), num(*x)))
+            .collect();
+        c.note(format!(
+            "{} breakpoints clamped: {} (allowed {}); now \"{out}\"",
+            spec.id,
+            list.join(", "),
+            spec.range_text()
+        ));
+    }
+    Ok(out)
+}
+
 impl Params {
+    /// Checks every value without a source (finite, > 0 where required,
+    /// within hard limits, envelopes well formed) and applies the table's
+    /// clamps. Returns the clamped parameters and the adjustment lines.
+    /// Resolving against a source ([`Params::resolve`]) is the second step.
+    pub fn checked(&self) -> Result<(Params, Vec<String>), ParamError> {
+        let mut c = Clamper {
+            adjustments: Vec::new(),
+        };
+        let mut out = self.clone();
+        for spec in &PARAMS {
+            match spec.access {
+                Access::Curve(get, set) => {
+                    let e = clamp_envelope(&mut c, spec, get(self))?;
+                    *set(&mut out) = e;
+                }
+                Access::OptCurve(get, set) => {
+                    if let Some(e) = get(self) {
+                        let e = clamp_envelope(&mut c, spec, e)?;
+                        *set(&mut out) = Some(e);
+                    }
+                }
+                Access::Number(get, set) => {
+                    let v = check_value(spec, *get(self))?;
+                    *set(&mut out) = c.clamp(spec, v);
+                }
+                Access::OptNumber(get, set) => {
+                    if let Some(v) = *get(self) {
+                        let v = check_value(spec, v)?;
+                        *set(&mut out) = Some(c.clamp(spec, v));
+                    }
+                }
+                Access::Choice(..) | Access::Switch(..) | Access::Count(..) => {}
+            }
+        }
+        Ok((out, c.adjustments))
+    }
+
+    /// [`Params::checked`] without the result: whether every value is usable.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        self.checked().map(|_| ())
+    }
+
     /// Validates, clamps and derives the effective settings for a source of
-    /// `source_len` frames at `sample_rate` Hz (docs/algorithm.md, section 1).
+    /// `source_len` frames at `sample_rate` Hz (docs/algorithm.md, sections
+    /// 1 and 12).
     pub fn resolve(
         &self,
         preset: Preset,
@@ -636,121 +783,139 @@ impl Params {
         }
         let sr = sample_rate as f64;
         let src_s = source_len as f64 / sr;
-        // Validation first: every value must be usable.
-        let grain = positive("--grain-ms", self.grain_ms)?;
-        let hop = positive("--hop-ms", self.hop_ms)?;
-        let cand = positive("--cand-hop-ms", self.cand_hop_ms)?;
-        let alpha = positive("--alpha", self.alpha)?;
-        let floor_db = finite("--floor-db", self.floor_db)?;
-        let tw = finite("--transient-weight", self.transient_weight)?;
-        let tj = finite("--time-jitter-ms", self.time_jitter_ms)?;
-        let pj = finite("--pitch-jitter-st", self.pitch_jitter_st)?;
-        let rec = finite("--recency", self.recency)?;
-        let wet = finite("--wet", self.wet)?;
-        let peak_db = finite("--peak-db", self.peak_db)?;
-        let lufs = finite("--lufs", self.lufs)?;
-        let duration = match self.duration_s {
-            Some(d) => {
-                let d = positive("--duration", d)?;
-                if d > MAX_OUTPUT_S {
-                    return Err(ParamError::TooLarge {
-                        name: "--duration",
-                        value: d,
-                        max: MAX_OUTPUT_S,
-                        unit: "s",
-                    });
-                }
-                Some(d)
-            }
-            None => None,
-        };
+        // Validation first: every value must be usable; then the clamps.
+        let (mut e, adjustments) = self.checked()?;
         if src_s < MIN_SOURCE_S {
             return Err(ParamError::SourceTooShort { seconds: src_s });
         }
+        let mut c = Clamper { adjustments };
 
-        let mut c = Clamper {
-            adjustments: Vec::new(),
-        };
-        let mut grain = c.clamp("--grain-ms", " ms", grain, 5.0, 1000.0);
-        let mut hop = c.clamp("--hop-ms", " ms", hop, 1.0, f64::INFINITY);
-        let mut cand = c.clamp("--cand-hop-ms", " ms", cand, 1.0, f64::INFINITY);
-        let alpha = c.clamp("--alpha", "", alpha, 0.01, f64::INFINITY);
-        let tw = c.clamp("--transient-weight", "", tw, 0.0, 1.0);
-        let mut tj = c.clamp("--time-jitter-ms", " ms", tj, 0.0, f64::INFINITY);
-        let pj = c.clamp("--pitch-jitter-st", " st", pj, 0.0, 4.0);
-        let rec = c.clamp("--recency", "", rec, 0.0, 1.0);
-        let wet = c.clamp("--wet", " %", wet, 0.0, 100.0);
-        let peak_db = c.clamp(
-            "--peak-db",
-            " dBFS",
-            peak_db,
-            PEAK_DB_RANGE.0,
-            PEAK_DB_RANGE.1,
-        );
-        let lufs = c.clamp("--lufs", " LUFS", lufs, LUFS_RANGE.0, LUFS_RANGE.1);
-
-        // Derived rules, in the order of docs/algorithm.md, section 1.
+        // Derived rules, in the order of docs/algorithm.md, section 1; on
+        // constants as the original does, on envelopes per hop (the planner).
         let src_ms = src_s * 1000.0;
-        if grain > src_ms {
-            c.note(format!(
-                "grain {} ms is longer than the source; shortened to {} ms",
-                num(grain),
-                num(src_ms)
-            ));
-            grain = src_ms;
+        if e.grain_ms.max_value() > src_ms {
+            match e.grain_ms.constant_value() {
+                Some(g) => c.note(format!(
+                    "grain {} ms is longer than the source; shortened to {} ms",
+                    num(g),
+                    num(src_ms)
+                )),
+                None => c.note(format!(
+                    "grain_ms breakpoints above the source's length are shortened to {} ms",
+                    num(src_ms)
+                )),
+            }
+            e.grain_ms = e.grain_ms.map_values(|v| v.min(src_ms));
         }
-        if hop > grain / 2.0 {
-            c.note(format!(
-                "hop {} ms clamped to grain/2 = {} ms",
-                num(hop),
-                num(grain / 2.0)
-            ));
-            hop = grain / 2.0;
+        let grain_min = e.grain_ms.min_value();
+        match (e.hop_ms.constant_value(), e.grain_ms.constant_value()) {
+            (Some(hop), Some(grain)) => {
+                let mut hop = hop;
+                if hop > grain / 2.0 {
+                    c.note(format!(
+                        "hop {} ms clamped to grain/2 = {} ms",
+                        num(hop),
+                        num(grain / 2.0)
+                    ));
+                    hop = grain / 2.0;
+                }
+                // Only below 1 ms when the source is shorter than 2 ms of
+                // grain, which the 50 ms minimum excludes; kept for the rule's sake.
+                e.hop_ms = Envelope::constant(hop.max(1.0));
+            }
+            _ => {
+                if e.hop_ms.max_value() > grain_min / 2.0 {
+                    c.note(
+                        "hop_ms is limited to grain/2 at each hop where the grain is shorter \
+                         than twice the hop"
+                            .into(),
+                    );
+                }
+            }
         }
-        if hop < 1.0 {
-            // Only reachable when the source is shorter than 2 ms of grain, which
-            // the 50 ms minimum excludes; kept for the rule's sake.
-            hop = 1.0;
-        }
-        if cand > grain {
+        let grain0 = e.grain_ms.points()[0].value;
+        if e.cand_hop_ms > grain0 {
             c.note(format!(
                 "candidate hop {} ms clamped to the grain size {} ms",
-                num(cand),
-                num(grain)
+                num(e.cand_hop_ms),
+                num(grain0)
             ));
-            cand = grain;
+            e.cand_hop_ms = grain0;
         }
-        if tj > hop {
-            c.note(format!(
-                "time jitter {} ms shortened to the hop {} ms",
-                num(tj),
-                num(hop)
-            ));
-            tj = hop;
+        match (e.time_jitter_ms.constant_value(), e.hop_ms.constant_value()) {
+            (Some(tj), Some(hop)) if !e.grain_ms.is_constant() && hop > grain_min / 2.0 => {
+                let _ = tj;
+                c.note(
+                    "time_jitter_ms is limited to the hop at each hop where it is longer".into(),
+                );
+            }
+            (Some(tj), Some(hop)) => {
+                if tj > hop {
+                    c.note(format!(
+                        "time jitter {} ms shortened to the hop {} ms",
+                        num(tj),
+                        num(hop)
+                    ));
+                    e.time_jitter_ms = Envelope::constant(hop);
+                }
+            }
+            _ => {
+                let hop_min = e.hop_ms.min_value().min(grain_min / 2.0);
+                if e.time_jitter_ms.max_value() > hop_min {
+                    c.note(
+                        "time_jitter_ms is limited to the hop at each hop where it is longer"
+                            .into(),
+                    );
+                }
+            }
         }
 
+        let duration = e.duration_s.unwrap_or(src_s);
+        let place = |id: &'static str, env: &Envelope| {
+            env.resolve(duration)
+                .map_err(|error| ParamError::Envelope { name: id, error })
+        };
+        let curves = Curves {
+            grain_ms: place("grain_ms", &e.grain_ms)?,
+            hop_ms: place("hop_ms", &e.hop_ms)?,
+            alpha: place("alpha", &e.alpha)?,
+            floor_db: place("floor_db", &e.floor_db)?,
+            time_jitter_ms: place("time_jitter_ms", &e.time_jitter_ms)?,
+            pitch_jitter_st: place("pitch_jitter_st", &e.pitch_jitter_st)?,
+            pitch_st: place("pitch_st", &e.pitch_st)?,
+            recency: place("recency", &e.recency)?,
+            wet: place("wet", &e.wet)?,
+            diversity: match &e.diversity {
+                Some(d) => Some(place("diversity", d)?),
+                None => None,
+            },
+        };
+        let at0 = |r: &ResolvedEnvelope| r.value_at(0.0);
         Ok(Settings {
             preset,
             sample_rate,
             source_len,
-            grain_ms: grain,
-            hop_ms: hop,
-            cand_hop_ms: cand,
-            alpha,
-            floor_db,
-            score: self.score,
-            transient_weight: tw,
-            time_jitter_ms: tj,
-            pitch_jitter_st: pj,
-            recency: rec,
-            wet,
-            duration_s: duration.unwrap_or(src_s),
-            channels: self.channels,
-            attention_norm: self.attention_norm,
-            normalize: self.normalize,
-            peak_db,
-            lufs,
-            dc_block: self.dc_block,
+            grain_ms: at0(&curves.grain_ms),
+            hop_ms: at0(&curves.hop_ms).min(at0(&curves.grain_ms) / 2.0).max(1.0),
+            cand_hop_ms: e.cand_hop_ms,
+            alpha: at0(&curves.alpha),
+            floor_db: at0(&curves.floor_db),
+            score: e.score,
+            transient_weight: e.transient_weight,
+            time_jitter_ms: at0(&curves.time_jitter_ms),
+            pitch_jitter_st: at0(&curves.pitch_jitter_st),
+            pitch_st: at0(&curves.pitch_st),
+            recency: at0(&curves.recency),
+            wet: at0(&curves.wet),
+            duration_s: duration,
+            channels: e.channels,
+            attention_norm: e.attention_norm,
+            normalize: e.normalize,
+            peak_db: e.peak_db,
+            lufs: e.lufs,
+            dc_block: e.dc_block,
+            curves,
+            effective: e,
             adjustments: c.adjustments,
         })
     }

@@ -3,7 +3,10 @@
 //! The plan is plain data. The renderer, the report, the JSON and the picture
 //! all read it; nothing recomputes it.
 
+use crate::envelope::ResolvedEnvelope;
 use crate::params::{Settings, tolerant_floor};
+use crate::varying::VaryingSampler;
+use serde::Serialize;
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -24,8 +27,33 @@ pub struct Plan {
     pub grain: Vec<u32>,
     /// Output position of the grain start per hop, seconds (`h * hop + offset`).
     pub pos_s: Vec<f64>,
-    /// Varispeed shift per hop, semitones (0 without pitch jitter).
+    /// Varispeed shift per hop, semitones: the transposition plus the
+    /// jitter (0 without either).
     pub pitch_st: Vec<f32>,
+    /// Source length of each hop's grain, frames, when the grain length
+    /// varies over time; empty: every grain is the analysis' grain length.
+    pub len: Vec<u32>,
+    /// The value used at every hop of each parameter that varies over time
+    /// (docs/algorithm.md, section 12), in the parameter table's order.
+    pub values: Vec<HopValues>,
+}
+
+/// One varying parameter's value at every hop.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HopValues {
+    /// The parameter's id in the table (`alpha`, `floor_db`, ...).
+    pub id: &'static str,
+    pub values: Vec<f64>,
+}
+
+impl Plan {
+    /// The per-hop values of parameter `id`, if it varied.
+    pub fn values_of(&self, id: &str) -> Option<&[f64]> {
+        self.values
+            .iter()
+            .find(|v| v.id == id)
+            .map(|v| v.values.as_slice())
+    }
 }
 
 impl Plan {
@@ -278,6 +306,7 @@ pub fn make_plan(prob: &[f64], s: &Settings, seed: u64) -> Plan {
         grain: Vec::with_capacity(h_count),
         pos_s: Vec::with_capacity(h_count),
         pitch_st: Vec::with_capacity(h_count),
+        ..Plan::default()
     };
     let mut recent: [Option<u32>; 3] = [None; 3];
     for h in 0..h_count {
@@ -303,5 +332,171 @@ pub fn make_plan(prob: &[f64], s: &Settings, seed: u64) -> Plan {
         plan.pos_s.push(h as f64 * hop + offset);
         plan.pitch_st.push(shift as f32);
     }
+    plan
+}
+
+/// The per-hop planner (docs/algorithm.md, section 12): every parameter is
+/// evaluated at each hop's output time `t_h`; the grain of hop `h` is drawn
+/// from exactly the distribution of sections 5 and 6 with that hop's alpha
+/// (`alpha`, which is the solved one under a diversity), floor and recency.
+///
+/// The random stream is used as [`make_plan`] uses it, per hop: the draw,
+/// then the pitch jitter (when that hop's jitter is > 0.001 st), then the
+/// time offset (when that hop's jitter is > 0). When the attention is
+/// constant the draw is [`make_plan`]'s own sampler, so a run whose only
+/// varying parameters are, say, the wet share or the transposition picks
+/// the same grains as the constant run. When alpha or the floor varies the
+/// draw is [`VaryingSampler`]'s, exact and O(log N) per hop.
+///
+/// Hop times: `t_h = h * hop` when the hop is constant (as in section 6);
+/// otherwise `t_0 = 0`, `t_(h+1) = t_h + hop_h` while `t_h <= D_out`. Per
+/// hop, the derived rules of section 1: `hop_h = max(1 ms, min(hop(t_h),
+/// grain(t_h) / 2))`, `time_jitter_h = min(time_jitter(t_h), hop_h)`.
+/// A grain's source length is `round(grain(t_h) * sr / 1000)`, at most what
+/// the source holds after the candidate's start.
+pub fn make_plan_varying(
+    scores: &[f64],
+    prob: &[f64],
+    starts: &[usize],
+    s: &Settings,
+    alpha: &ResolvedEnvelope,
+    seed: u64,
+) -> Plan {
+    let c = &s.curves;
+    let attention_varies =
+        alpha.constant_value().is_none() || c.floor_db.constant_value().is_none();
+    let mut varying = attention_varies.then(|| VaryingSampler::new(scores, s.attention_norm));
+    let fixed = (!attention_varies).then(|| Sampler::new(prob));
+    let mut rng = GarRng::seed_from_u64(seed);
+    let hop_varies = c.hop_varies();
+    let grain_varies = c.grain_ms.constant_value().is_none();
+    let h_fixed = hop_count(s);
+    let d_end = s.duration_s + 1e-9 * s.duration_s.max(1.0);
+    let sr = s.sample_rate as f64;
+    let src_len = s.source_len;
+
+    let mut cur = [
+        c.grain_ms.cursor(),
+        c.hop_ms.cursor(),
+        alpha.cursor(),
+        c.floor_db.cursor(),
+        c.time_jitter_ms.cursor(),
+        c.pitch_jitter_st.cursor(),
+        c.pitch_st.cursor(),
+        c.recency.cursor(),
+        c.wet.cursor(),
+    ];
+    let ids = [
+        "grain_ms",
+        "hop_ms",
+        "alpha",
+        "floor_db",
+        "time_jitter_ms",
+        "pitch_jitter_st",
+        "pitch_st",
+        "recency",
+        "wet",
+    ];
+    let record: Vec<bool> = [
+        grain_varies,
+        hop_varies,
+        alpha.constant_value().is_none(),
+        c.floor_db.constant_value().is_none(),
+        c.time_jitter_ms.constant_value().is_none() || hop_varies,
+        c.pitch_jitter_st.constant_value().is_none(),
+        c.pitch_st.constant_value().is_none(),
+        c.recency.constant_value().is_none(),
+        c.wet.constant_value().is_none(),
+    ]
+    .to_vec();
+    let cap = if hop_varies { 0 } else { h_fixed };
+    let mut values: Vec<Vec<f64>> = vec![Vec::with_capacity(cap); ids.len()];
+    let mut plan = Plan {
+        grain: Vec::with_capacity(cap),
+        pos_s: Vec::with_capacity(cap),
+        pitch_st: Vec::with_capacity(cap),
+        ..Plan::default()
+    };
+    // Recent picks: survivor positions for the fixed sampler, candidate
+    // indices for the varying one.
+    let mut recent: [Option<u32>; 3] = [None; 3];
+    let mut t_next = 0.0f64;
+    let mut h = 0usize;
+    loop {
+        let t = if hop_varies {
+            if t_next > d_end {
+                break;
+            }
+            t_next
+        } else {
+            if h >= h_fixed {
+                break;
+            }
+            h as f64 * s.hop_s()
+        };
+        let mut v = [0.0f64; 9];
+        for (k, cu) in cur.iter_mut().enumerate() {
+            v[k] = cu.value_at(t);
+        }
+        let grain_ms = v[0];
+        let hop_ms = if hop_varies {
+            v[1].min(grain_ms / 2.0).max(1.0)
+        } else {
+            s.hop_ms
+        };
+        let (a, floor_db, rec) = (v[2], v[3], v[7]);
+        let g = if let Some(vs) = varying.as_mut() {
+            let g = vs.draw(a, floor_db, rec, &recent, &mut rng);
+            recent = [Some(g), recent[0], recent[1]];
+            g
+        } else {
+            let sm = fixed.as_ref().expect("a sampler");
+            let j = if rec > 0.0 {
+                let (f, k) = recency_factors(&recent, rec);
+                sm.draw_penalised_pos(&f[..k], &mut rng)
+            } else {
+                sm.draw_alias(&mut rng)
+            };
+            recent = [Some(j as u32), recent[0], recent[1]];
+            sm.idx[j]
+        };
+        let pj = v[5];
+        let shift = if pj > 0.001 {
+            pj * (2.0 * uniform(&mut rng) - 1.0)
+        } else {
+            0.0
+        };
+        let tj_ms = v[4].min(hop_ms);
+        let offset = if tj_ms > 0.0 {
+            tj_ms / 1000.0 * (2.0 * uniform(&mut rng) - 1.0)
+        } else {
+            0.0
+        };
+        v[1] = hop_ms;
+        v[4] = tj_ms;
+        plan.grain.push(g);
+        plan.pos_s.push(t + offset);
+        plan.pitch_st.push((v[6] + shift) as f32);
+        if grain_varies {
+            let start = starts[g as usize];
+            let l = ((grain_ms * sr / 1000.0).round() as usize)
+                .clamp(1, src_len.saturating_sub(start).max(1));
+            plan.len.push(l as u32);
+        }
+        for (k, vals) in values.iter_mut().enumerate() {
+            if record[k] {
+                vals.push(v[k]);
+            }
+        }
+        h += 1;
+        t_next = t + hop_ms / 1000.0;
+    }
+    plan.values = ids
+        .iter()
+        .zip(values)
+        .zip(&record)
+        .filter(|(_, r)| **r)
+        .map(|((&id, values), _)| HopValues { id, values })
+        .collect();
     plan
 }

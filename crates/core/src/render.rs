@@ -69,6 +69,7 @@ pub fn placements(plan: &Plan, analysis: &Analysis, s: &Settings) -> (Vec<Placem
         .map(|h| {
             let st = plan.pitch_st[h] as f64;
             let ratio = if st == 0.0 { 1.0 } else { 2f64.powf(st / 12.0) };
+            let l = plan.len.get(h).map_or(l, |&l| l as usize);
             let len = if ratio == 1.0 {
                 l
             } else {
@@ -193,7 +194,11 @@ impl Renderer<'_> {
         }
         // Finishing, sample-local, on this block: the dry mix, then (without
         // the DC high-pass, which must run first) the fades.
-        if let Some(dry) = finish::dry_factor(fin.wet, fin.dry_gain) {
+        if let Some(curve) = fin.wet_curve {
+            for (out, src) in outs.iter_mut().zip(fin.dry) {
+                finish::mix_dry_block_varying(out, src, a, curve, fin.sample_rate, fin.dry_gain);
+            }
+        } else if let Some(dry) = finish::dry_factor(fin.wet, fin.dry_gain) {
             for (out, src) in outs.iter_mut().zip(fin.dry) {
                 finish::mix_dry_block(out, src, a, fin.wet, dry);
             }
@@ -222,8 +227,11 @@ struct BlockIo<'a> {
 pub struct Finishing<'a> {
     /// The dry signal per output channel (unscaled; padded with silence).
     pub dry: &'a [&'a [f32]],
-    /// Wet share, 0..1.
+    /// Wet share, 0..1 (at output time 0 when it varies).
     pub wet: f64,
+    /// The wet share over output time, percent, when it varies (section 12):
+    /// then it is evaluated at every output frame.
+    pub wet_curve: Option<&'a crate::envelope::ResolvedEnvelope>,
     /// Gain of the dry signal: the source gain of section 2.
     pub dry_gain: f32,
     /// Edge fade length, frames (0 = none).
@@ -242,6 +250,7 @@ impl Finishing<'_> {
         Finishing {
             dry: &[],
             wet: 1.0,
+            wet_curve: None,
             dry_gain: 1.0,
             fade: 0,
             dc_block: false,

@@ -28,23 +28,27 @@ pub struct OutputInfo {
     pub bits: String,
 }
 
-/// Effective parameters after clamps, named like the CLI flags.
-#[derive(Clone, Debug, Serialize)]
-pub struct ParamsReport {
-    pub grain_ms: f64,
-    pub hop_ms: f64,
-    pub cand_hop_ms: f64,
-    pub alpha: f64,
-    pub floor_db: f64,
-    pub score: String,
-    pub transient_weight: f64,
-    pub time_jitter_ms: f64,
-    pub pitch_jitter_st: f64,
-    pub recency: f64,
-    pub wet: f64,
-    pub duration_s: f64,
-    pub channels: String,
-    pub attention_norm: String,
+/// Effective parameters after clamps and derived rules, keyed by the
+/// parameter table's ids (docs/algorithm.md, section 12): a constant is a
+/// number, a varying parameter its envelope text, a choice its word. The
+/// seed is the report's `seed`; under a diversity, alpha is left out (it is
+/// solved: see `diversity` and `plan.values.alpha`). `duration_s` is the
+/// output duration used. A report is therefore a valid params file.
+pub type ParamsReport = serde_json::Map<String, serde_json::Value>;
+
+/// The parameters of a run as a params file writes them.
+pub fn params_map(s: &crate::Settings) -> ParamsReport {
+    let mut m = serde_json::Map::new();
+    for spec in &crate::table::PARAMS {
+        if spec.id == "seed" || (spec.id == "alpha" && s.effective.diversity.is_some()) {
+            continue;
+        }
+        if let Some(v) = spec.get_json(&s.effective) {
+            m.insert(spec.id.to_string(), v);
+        }
+    }
+    m.insert("duration_s".into(), serde_json::Value::from(s.duration_s));
+    m
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -67,6 +71,11 @@ pub struct PlanReport {
     pub grain: Vec<u32>,
     pub pos_s: Vec<f64>,
     pub pitch_st: Vec<f32>,
+    /// Source length of each hop's grain, frames, when the grain length varies.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub len: Vec<u32>,
+    /// The value used at every hop of each parameter that varies.
+    pub values: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The level of a finished output (docs/algorithm.md, sections 2 and 8.5).
@@ -134,6 +143,9 @@ pub struct Report {
     pub adjustments: Vec<String>,
     pub warnings: Vec<String>,
     pub seed: u64,
+    /// The diversity's control points and the alpha solved at each (section 13).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diversity: Option<Vec<crate::diversity::ControlPoint>>,
     pub analysis: AnalysisReport,
     pub plan: PlanReport,
     pub usage: UsageReport,
@@ -158,25 +170,11 @@ impl Report {
             output,
             level: None,
             preset: s.preset.id().to_string(),
-            params: ParamsReport {
-                grain_ms: s.grain_ms,
-                hop_ms: s.hop_ms,
-                cand_hop_ms: s.cand_hop_ms,
-                alpha: s.alpha,
-                floor_db: s.floor_db,
-                score: s.score.id().to_string(),
-                transient_weight: s.transient_weight,
-                time_jitter_ms: s.time_jitter_ms,
-                pitch_jitter_st: s.pitch_jitter_st,
-                recency: s.recency,
-                wet: s.wet,
-                duration_s: s.duration_s,
-                channels: s.channels.id().to_string(),
-                attention_norm: s.attention_norm.id().to_string(),
-            },
+            params: params_map(s),
             adjustments: s.adjustments.clone(),
             warnings: p.warnings.clone(),
             seed: p.seed,
+            diversity: (!p.diversity.is_empty()).then(|| p.diversity.clone()),
             analysis: AnalysisReport {
                 candidates: n,
                 active: p.attention.active_count(),
@@ -196,6 +194,13 @@ impl Report {
                 grain: p.plan.grain.clone(),
                 pos_s: p.plan.pos_s.clone(),
                 pitch_st: p.plan.pitch_st.clone(),
+                len: p.plan.len.clone(),
+                values: p
+                    .plan
+                    .values
+                    .iter()
+                    .map(|v| (v.id.to_string(), serde_json::Value::from(v.values.clone())))
+                    .collect(),
             },
             usage: UsageReport {
                 unique,
@@ -220,28 +225,45 @@ impl Report {
             "input   {}  {} Hz, {} ch, {:.3} s\n",
             i.path, i.sample_rate, i.channels, i.duration_s
         );
+        let v = |k: &str| match p.get(k) {
+            Some(serde_json::Value::Number(n)) => {
+                crate::params::num(n.as_f64().unwrap_or(f64::NAN))
+            }
+            Some(serde_json::Value::String(s)) => format!("\"{s}\""),
+            Some(x) => x.to_string(),
+            None => "-".into(),
+        };
+        let word = |k: &str| p.get(k).and_then(|x| x.as_str()).unwrap_or("-").to_string();
+        let alpha = match p.get("diversity") {
+            Some(_) => format!("diversity {} %", v("diversity")),
+            None => format!("alpha {}", v("alpha")),
+        };
         t += &format!(
-            "params  grain {} ms, hop {} ms, cand hop {} ms, alpha {}, floor {} dB, score {}{}\n",
-            crate::params::num(p.grain_ms),
-            crate::params::num(p.hop_ms),
-            crate::params::num(p.cand_hop_ms),
-            crate::params::num(p.alpha),
-            crate::params::num(p.floor_db),
-            p.score,
-            if p.score == "mixed" {
-                format!(" (tw {})", crate::params::num(p.transient_weight))
+            "params  grain {} ms, hop {} ms, cand hop {} ms, {alpha}, floor {} dB, score {}{}\n",
+            v("grain_ms"),
+            v("hop_ms"),
+            v("cand_hop_ms"),
+            v("floor_db"),
+            word("score"),
+            if word("score") == "mixed" {
+                format!(" (tw {})", v("transient_weight"))
             } else {
                 String::new()
             }
         );
+        let pitch = if v("pitch_st") == "0" {
+            String::new()
+        } else {
+            format!(", transpose {} st", v("pitch_st"))
+        };
         t += &format!(
-            "        time jitter {} ms, pitch jitter {} st, recency {}, wet {} %, norm {}, channels {}\n",
-            crate::params::num(p.time_jitter_ms),
-            crate::params::num(p.pitch_jitter_st),
-            crate::params::num(p.recency),
-            crate::params::num(p.wet),
-            p.attention_norm,
-            p.channels
+            "        time jitter {} ms, pitch jitter {} st{pitch}, recency {}, wet {} %, norm {}, channels {}\n",
+            v("time_jitter_ms"),
+            v("pitch_jitter_st"),
+            v("recency"),
+            v("wet"),
+            word("attention_norm"),
+            word("channels")
         );
         for adj in &self.adjustments {
             t += &format!("adjust  {adj}\n");

@@ -25,8 +25,19 @@ const PHASES: usize = 2048;
 /// Table buckets per semitone for ratios above 1 (the cutoff is at most 1/8
 /// semitone, 0.7 %, lower than it could be).
 const BUCKETS_PER_ST: f64 = 8.0;
-/// Ratios above 1 up to this many semitones get their own bucket.
+/// Ratios above 1 up to this many semitones get a bucket of 1/8 semitone
+/// (the pitch jitter's range).
 const MAX_UP_ST: f64 = 4.0;
+/// Beyond [`MAX_UP_ST`], up to this many semitones (a transposition of 24
+/// plus a jitter of 4), buckets are half a semitone wide: the cutoff is at
+/// most 3 % lower than it could be, and a sweep builds few tables.
+const MAX_TRANSPOSE_UP_ST: f64 = 28.0;
+/// Buckets per semitone beyond [`MAX_UP_ST`].
+const WIDE_BUCKETS_PER_ST: f64 = 2.0;
+/// Fine buckets (1/8 st, from bucket 1) and then wide ones.
+const FINE_BUCKETS: usize = (MAX_UP_ST * BUCKETS_PER_ST) as usize;
+const BUCKETS: usize =
+    1 + FINE_BUCKETS + ((MAX_TRANSPOSE_UP_ST - MAX_UP_ST) * WIDE_BUCKETS_PER_ST) as usize + 1;
 
 /// Eight taps as two four-lane vectors: the unit of the dot product. Rows are
 /// stored in this form so that the coefficient loads are aligned and fold into
@@ -66,10 +77,23 @@ fn bessel_i0(x: f64) -> f64 {
 
 fn bucket_of(ratio: f64) -> usize {
     if ratio <= 1.0 {
-        0
+        return 0;
+    }
+    let st = ratio.log2() * 12.0;
+    let b = (st * BUCKETS_PER_ST - 1e-9).ceil();
+    if b <= FINE_BUCKETS as f64 {
+        return b.max(1.0) as usize;
+    }
+    let w = ((st - MAX_UP_ST) * WIDE_BUCKETS_PER_ST - 1e-9).ceil();
+    (FINE_BUCKETS + w.max(1.0) as usize).min(BUCKETS - 1)
+}
+
+/// The semitones up that bucket `b` is built for (its upper edge).
+fn bucket_st(b: usize) -> f64 {
+    if b <= FINE_BUCKETS {
+        b as f64 / BUCKETS_PER_ST
     } else {
-        let b = (ratio.log2() * 12.0 * BUCKETS_PER_ST - 1e-9).ceil();
-        (b.max(1.0) as usize).min((MAX_UP_ST * BUCKETS_PER_ST) as usize + 1)
+        MAX_UP_ST + (b - FINE_BUCKETS) as f64 / WIDE_BUCKETS_PER_ST
     }
 }
 
@@ -77,7 +101,7 @@ fn bucket_cutoff(b: usize) -> f64 {
     if b == 0 {
         CUTOFF
     } else {
-        CUTOFF / 2f64.powf(b as f64 / (12.0 * BUCKETS_PER_ST))
+        CUTOFF / 2f64.powf(bucket_st(b) / 12.0)
     }
 }
 
@@ -171,7 +195,7 @@ pub fn shifted_len(len: usize, ratio: f64) -> usize {
 impl Varispeed {
     /// Builds the tables for the given ratios (each distinct bucket once).
     pub fn new(ratios: impl IntoIterator<Item = f64>) -> Varispeed {
-        let mut tables: Vec<Option<Table>> = vec![None; (MAX_UP_ST * BUCKETS_PER_ST) as usize + 2];
+        let mut tables: Vec<Option<Table>> = vec![None; BUCKETS];
         let mut wanted = vec![false; tables.len()];
         for r in ratios {
             wanted[bucket_of(r)] = true;
@@ -589,13 +613,17 @@ mod tests {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         // Ratios below 1, in several buckets of both widths (40 and 48 taps)
         // and past the last bucket.
-        let ratios: Vec<f64> = [-4.0, -0.3, -0.01, 0.0001, 0.3, 1.3, 2.9, 4.0, 5.0]
+        let ratios: Vec<f64> = [-4.0, -0.3, -0.01, 0.0001, 0.3, 1.3, 2.9, 4.0, 5.0, 24.0]
             .iter()
             .map(|st: &f64| 2f64.powf(st / 12.0))
             .collect();
         let v = Varispeed::new(ratios.iter().copied());
         assert_eq!(v.table(ratios[0]).taps, 40);
-        assert_eq!(v.table(ratios[8]).taps, 48);
+        assert_eq!(v.table(ratios[7]).taps, 48);
+        // Transpositions beyond the jitter's 4 st get wider kernels (a lower
+        // cutoff): 5 st and 24 st (two octaves up, a quarter of the band).
+        assert_eq!(v.table(ratios[8]).taps, 56);
+        assert_eq!(v.table(ratios[9]).taps, 152);
         let a: Vec<f32> = (0..3000).map(|_| rng.unit() as f32 * 2.0 - 1.0).collect();
         // A second channel, shorter: its edges come at other places.
         let b: Vec<f32> = a[..2500].iter().map(|x| -0.5 * x).collect();

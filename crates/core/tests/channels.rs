@@ -8,8 +8,8 @@ use gar_core::{ChannelMode, Params};
 
 fn linked() -> Params {
     Params {
-        pitch_jitter_st: 2.0,
-        time_jitter_ms: 5.0,
+        pitch_jitter_st: gar_core::Envelope::from(2.0),
+        time_jitter_ms: gar_core::Envelope::from(5.0),
         ..Params::default()
     }
 }
@@ -96,7 +96,7 @@ fn mono_mode_renders_the_channel_average() {
     let mix: Vec<f32> = l.iter().zip(&rr).map(|(a, b)| (a + b) / 2.0).collect();
     let mono = Params {
         channels: ChannelMode::Mono,
-        wet: 70.0,
+        wet: gar_core::Envelope::from(70.0),
         ..linked()
     };
     let a = run(&[&l, &rr], 44100, &mono, 3);

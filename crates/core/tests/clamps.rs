@@ -28,37 +28,37 @@ fn one_line_with(s: &Settings, words: &[&str]) {
 #[test]
 fn grain_is_clamped_to_5_1000_ms() {
     let s = resolve(&Params {
-        grain_ms: 2.0,
-        hop_ms: 1.0,
+        grain_ms: gar_core::Envelope::from(2.0),
+        hop_ms: gar_core::Envelope::from(1.0),
         cand_hop_ms: 1.0,
-        time_jitter_ms: 0.0,
+        time_jitter_ms: gar_core::Envelope::from(0.0),
         ..Params::default()
     });
     assert_eq!(s.grain_ms, 5.0);
-    one_line_with(&s, &["--grain-ms", "2", "5"]);
+    one_line_with(&s, &["grain_ms", "2", "5"]);
     assert_eq!(s.grain_len(), 221); // round(5 * 44.1) = round(220.5)
 
     let s = resolve(&Params {
-        grain_ms: 3000.0,
+        grain_ms: gar_core::Envelope::from(3000.0),
         ..Params::default()
     });
     assert_eq!(s.grain_ms, 1000.0);
-    one_line_with(&s, &["--grain-ms", "3000", "1000"]);
+    one_line_with(&s, &["grain_ms", "3000", "1000"]);
     assert_eq!(s.grain_len(), 44100);
 }
 
 #[test]
 fn hop_is_at_least_1_ms_then_at_most_half_a_grain() {
     let s = resolve(&Params {
-        hop_ms: 0.25,
-        time_jitter_ms: 0.0,
+        hop_ms: gar_core::Envelope::from(0.25),
+        time_jitter_ms: gar_core::Envelope::from(0.0),
         ..Params::default()
     });
     assert_eq!(s.hop_ms, 1.0);
-    one_line_with(&s, &["--hop-ms", "0.25", "1"]);
+    one_line_with(&s, &["hop_ms", "0.25", "1"]);
 
     let s = resolve(&Params {
-        hop_ms: 40.0,
+        hop_ms: gar_core::Envelope::from(40.0),
         ..Params::default()
     });
     assert_eq!(s.hop_ms, 25.0);
@@ -66,10 +66,10 @@ fn hop_is_at_least_1_ms_then_at_most_half_a_grain() {
 
     // Grain 5 ms: the hop may not exceed 2.5 ms.
     let s = resolve(&Params {
-        grain_ms: 5.0,
-        hop_ms: 4.0,
+        grain_ms: gar_core::Envelope::from(5.0),
+        hop_ms: gar_core::Envelope::from(4.0),
         cand_hop_ms: 2.0,
-        time_jitter_ms: 0.0,
+        time_jitter_ms: gar_core::Envelope::from(0.0),
         ..Params::default()
     });
     assert_eq!(s.hop_ms, 2.5);
@@ -83,7 +83,7 @@ fn candidate_hop_is_at_least_1_ms_and_at_most_a_grain() {
         ..Params::default()
     });
     assert_eq!(s.cand_hop_ms, 1.0);
-    one_line_with(&s, &["--cand-hop-ms", "0.5", "1"]);
+    one_line_with(&s, &["cand_hop_ms", "0.5", "1"]);
 
     let s = resolve(&Params {
         cand_hop_ms: 80.0,
@@ -96,13 +96,13 @@ fn candidate_hop_is_at_least_1_ms_and_at_most_a_grain() {
 #[test]
 fn alpha_is_at_least_0_01() {
     let s = resolve(&Params {
-        alpha: 0.001,
+        alpha: gar_core::Envelope::from(0.001),
         ..Params::default()
     });
     assert_eq!(s.alpha, 0.01);
-    one_line_with(&s, &["--alpha", "0.001", "0.01"]);
+    one_line_with(&s, &["alpha", "0.001", "0.01"]);
     let s = resolve(&Params {
-        alpha: 1e6,
+        alpha: 1e6.into(),
         ..Params::default()
     });
     assert_eq!(s.alpha, 1e6);
@@ -122,43 +122,43 @@ fn bounded_parameters_are_clamped_with_a_line_each() {
         (
             |p, v| p.transient_weight = v,
             |s| s.transient_weight,
-            "--transient-weight",
+            "transient_weight",
             -0.5,
             0.0,
         ),
         (
             |p, v| p.transient_weight = v,
             |s| s.transient_weight,
-            "--transient-weight",
+            "transient_weight",
             1.5,
             1.0,
         ),
         (
-            |p, v| p.pitch_jitter_st = v,
+            |p, v| p.pitch_jitter_st = v.into(),
             |s| s.pitch_jitter_st,
-            "--pitch-jitter-st",
+            "pitch_jitter_st",
             -1.0,
             0.0,
         ),
         (
-            |p, v| p.pitch_jitter_st = v,
+            |p, v| p.pitch_jitter_st = v.into(),
             |s| s.pitch_jitter_st,
-            "--pitch-jitter-st",
+            "pitch_jitter_st",
             7.0,
             4.0,
         ),
-        (|p, v| p.recency = v, |s| s.recency, "--recency", -0.1, 0.0),
-        (|p, v| p.recency = v, |s| s.recency, "--recency", 1.2, 1.0),
-        (|p, v| p.wet = v, |s| s.wet, "--wet", -5.0, 0.0),
-        (|p, v| p.wet = v, |s| s.wet, "--wet", 150.0, 100.0),
+        (|p, v| p.recency = gar_core::Envelope::from(v), |s| s.recency, "recency", -0.1, 0.0),
+        (|p, v| p.recency = gar_core::Envelope::from(v), |s| s.recency, "recency", 1.2, 1.0),
+        (|p, v| p.wet = gar_core::Envelope::from(v), |s| s.wet, "wet", -5.0, 0.0),
+        (|p, v| p.wet = gar_core::Envelope::from(v), |s| s.wet, "wet", 150.0, 100.0),
         (
-            |p, v| p.time_jitter_ms = v,
+            |p, v| p.time_jitter_ms = v.into(),
             |s| s.time_jitter_ms,
-            "--time-jitter-ms",
+            "time_jitter_ms",
             -3.0,
             0.0,
         ),
-        (|p, v| p.alpha = v, |s| s.alpha, "--alpha", 0.005, 0.01),
+        (|p, v| p.alpha = gar_core::Envelope::from(v), |s| s.alpha, "alpha", 0.005, 0.01),
     ];
     for (set, get, flag, given, want) in cases {
         let mut p = Params::default();
@@ -173,7 +173,7 @@ fn bounded_parameters_are_clamped_with_a_line_each() {
 fn floor_takes_any_finite_value() {
     for f in [-200.0, -3.0, 0.0, 6.0, 200.0] {
         let s = resolve(&Params {
-            floor_db: f,
+            floor_db: f.into(),
             ..Params::default()
         });
         assert_eq!(s.floor_db, f);
@@ -184,7 +184,7 @@ fn floor_takes_any_finite_value() {
 #[test]
 fn time_jitter_is_at_most_the_hop() {
     let s = resolve(&Params {
-        time_jitter_ms: 40.0,
+        time_jitter_ms: gar_core::Envelope::from(40.0),
         ..Params::default()
     });
     assert_eq!(s.time_jitter_ms, 25.0);
@@ -195,10 +195,10 @@ fn time_jitter_is_at_most_the_hop() {
 fn grain_longer_than_the_source_shrinks_and_the_derived_rules_follow() {
     // 0.1 s source: grain 500 -> 100 ms, then hop <= 50, cand <= 100, jitter <= hop.
     let p = Params {
-        grain_ms: 500.0,
-        hop_ms: 200.0,
+        grain_ms: gar_core::Envelope::from(500.0),
+        hop_ms: gar_core::Envelope::from(200.0),
         cand_hop_ms: 300.0,
-        time_jitter_ms: 80.0,
+        time_jitter_ms: gar_core::Envelope::from(80.0),
         ..Params::default()
     };
     let s = p.resolve(Preset::Custom, SR, 4410).unwrap();
@@ -221,26 +221,26 @@ fn no_adjustment_line_when_nothing_changes() {
     let cases = [
         Params::default(),
         Params {
-            grain_ms: 5.0,
-            hop_ms: 2.5,
+            grain_ms: gar_core::Envelope::from(5.0),
+            hop_ms: gar_core::Envelope::from(2.5),
             cand_hop_ms: 5.0,
-            alpha: 0.01,
+            alpha: gar_core::Envelope::from(0.01),
             transient_weight: 0.0,
-            time_jitter_ms: 2.5,
-            pitch_jitter_st: 4.0,
-            recency: 0.0,
-            wet: 0.0,
+            time_jitter_ms: gar_core::Envelope::from(2.5),
+            pitch_jitter_st: gar_core::Envelope::from(4.0),
+            recency: gar_core::Envelope::from(0.0),
+            wet: gar_core::Envelope::from(0.0),
             ..Params::default()
         },
         Params {
-            grain_ms: 1000.0,
-            hop_ms: 1.0,
+            grain_ms: gar_core::Envelope::from(1000.0),
+            hop_ms: gar_core::Envelope::from(1.0),
             cand_hop_ms: 1.0,
             transient_weight: 1.0,
-            time_jitter_ms: 0.0,
-            pitch_jitter_st: 0.0,
-            recency: 1.0,
-            wet: 100.0,
+            time_jitter_ms: gar_core::Envelope::from(0.0),
+            pitch_jitter_st: gar_core::Envelope::from(0.0),
+            recency: gar_core::Envelope::from(1.0),
+            wet: gar_core::Envelope::from(100.0),
             duration_s: Some(MAX_OUTPUT_S),
             ..Params::default()
         },
@@ -250,7 +250,7 @@ fn no_adjustment_line_when_nothing_changes() {
         assert!(s.adjustments.is_empty(), "{p:?}: {:?}", s.adjustments);
         assert_eq!(
             (s.grain_ms, s.hop_ms, s.cand_hop_ms, s.alpha),
-            (p.grain_ms, p.hop_ms, p.cand_hop_ms, p.alpha)
+            (k(&p.grain_ms), k(&p.hop_ms), p.cand_hop_ms, k(&p.alpha))
         );
         assert_eq!(
             (
@@ -262,17 +262,17 @@ fn no_adjustment_line_when_nothing_changes() {
             ),
             (
                 p.transient_weight,
-                p.time_jitter_ms,
-                p.pitch_jitter_st,
-                p.recency,
-                p.wet
+                k(&p.time_jitter_ms),
+                k(&p.pitch_jitter_st),
+                k(&p.recency),
+                k(&p.wet)
             )
         );
     }
     // A grain exactly as long as the source is not "longer than the source".
     let p = Params {
-        grain_ms: 100.0,
-        hop_ms: 50.0,
+        grain_ms: gar_core::Envelope::from(100.0),
+        hop_ms: gar_core::Envelope::from(50.0),
         cand_hop_ms: 20.0,
         ..Params::default()
     };
@@ -297,37 +297,58 @@ type Setter = fn(&mut Params, f64);
 
 fn setters() -> [(Setter, &'static str); 11] {
     [
-        (|p, v| p.grain_ms = v, "--grain-ms"),
-        (|p, v| p.hop_ms = v, "--hop-ms"),
-        (|p, v| p.cand_hop_ms = v, "--cand-hop-ms"),
-        (|p, v| p.alpha = v, "--alpha"),
-        (|p, v| p.floor_db = v, "--floor-db"),
-        (|p, v| p.transient_weight = v, "--transient-weight"),
-        (|p, v| p.time_jitter_ms = v, "--time-jitter-ms"),
-        (|p, v| p.pitch_jitter_st = v, "--pitch-jitter-st"),
-        (|p, v| p.recency = v, "--recency"),
-        (|p, v| p.wet = v, "--wet"),
-        (|p, v| p.duration_s = Some(v), "--duration"),
+        (|p, v| p.grain_ms = gar_core::Envelope::from(v), "grain_ms"),
+        (|p, v| p.hop_ms = gar_core::Envelope::from(v), "hop_ms"),
+        (|p, v| p.cand_hop_ms = v, "cand_hop_ms"),
+        (|p, v| p.alpha = gar_core::Envelope::from(v), "alpha"),
+        (|p, v| p.floor_db = gar_core::Envelope::from(v), "floor_db"),
+        (|p, v| p.transient_weight = v, "transient_weight"),
+        (|p, v| p.time_jitter_ms = gar_core::Envelope::from(v), "time_jitter_ms"),
+        (|p, v| p.pitch_jitter_st = gar_core::Envelope::from(v), "pitch_jitter_st"),
+        (|p, v| p.recency = gar_core::Envelope::from(v), "recency"),
+        (|p, v| p.wet = gar_core::Envelope::from(v), "wet"),
+        (|p, v| p.duration_s = Some(v), "duration_s"),
     ]
 }
 
 #[test]
 fn non_finite_values_are_errors_never_clamped() {
-    for (set, flag) in setters() {
+    // A non-finite value cannot even be stored in an envelope: it is refused
+    // where it is given (the parameter table's setters, which flags and params
+    // files use), naming the parameter.
+    for (_, flag) in setters() {
         for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let mut p = Params::default();
-            set(&mut p, bad);
-            let e = p.resolve(Preset::Custom, SR, LONG).unwrap_err();
+            let spec = gar_core::table::find(flag).expect("a parameter");
+            let e = spec.set_text(&mut p, &bad.to_string()).unwrap_err();
             match &e {
                 ParamError::NotFinite { name, value } => {
                     assert_eq!(*name, flag);
                     assert!(!value.is_finite());
+                }
+                ParamError::Envelope { name, error } => {
+                    assert_eq!(*name, flag);
+                    assert_eq!(error.kind(), gar_core::envelope::ErrorKind::NotFinite);
                 }
                 other => panic!("{flag} = {bad}: expected NotFinite, got {other:?}"),
             }
             let msg = e.to_string();
             assert!(msg.contains(flag) && msg.contains("finite"), "{msg}");
         }
+    }
+}
+
+#[test]
+fn non_finite_numbers_set_directly_are_errors_of_resolve() {
+    let s = setters();
+    for (set, flag) in [s[2], s[5], s[10]] {
+        let mut p = Params::default();
+        set(&mut p, f64::NAN);
+        let e = p.resolve(Preset::Custom, SR, LONG).unwrap_err();
+        assert!(
+            matches!(e, ParamError::NotFinite { name, .. } if name == flag),
+            "{flag}: {e:?}"
+        );
     }
 }
 
@@ -354,12 +375,12 @@ fn non_positive_sizes_are_errors() {
     }
     // The error names what was given.
     let e = Params {
-        grain_ms: -3.0,
+        grain_ms: gar_core::Envelope::from(-3.0),
         ..Params::default()
     }
     .resolve(Preset::Custom, SR, LONG)
     .unwrap_err();
-    assert_eq!(e.to_string(), "--grain-ms must be > 0, got -3");
+    assert_eq!(e.to_string(), "grain_ms must be > 0, got -3");
 }
 
 #[test]
@@ -370,7 +391,7 @@ fn duration_above_the_maximum_is_an_error() {
     };
     match p.resolve(Preset::Custom, SR, LONG).unwrap_err() {
         ParamError::TooLarge { name, max, .. } => {
-            assert_eq!(name, "--duration");
+            assert_eq!(name, "duration_s");
             assert_eq!(max, MAX_OUTPUT_S);
         }
         other => panic!("expected TooLarge, got {other:?}"),
@@ -399,4 +420,9 @@ fn a_source_shorter_than_50_ms_is_an_error() {
             .unwrap_err(),
         ParamError::ZeroSampleRate
     );
+}
+
+/// A constant envelope's value.
+fn k(e: &gar_core::Envelope) -> f64 {
+    e.constant_value().expect("a constant")
 }

@@ -24,11 +24,11 @@ fn source() -> Vec<Vec<f32>> {
 
 fn params() -> Params {
     Params {
-        pitch_jitter_st: 1.5,
-        time_jitter_ms: 5.0,
-        recency: 0.5,
+        pitch_jitter_st: gar_core::Envelope::from(1.5),
+        time_jitter_ms: gar_core::Envelope::from(5.0),
+        recency: gar_core::Envelope::from(0.5),
         score: ScoreType::Mixed,
-        wet: 80.0,
+        wet: gar_core::Envelope::from(80.0),
         duration_s: Some(2.3),
         ..Params::default()
     }

@@ -145,10 +145,10 @@ fn wet_zero_returns_the_input() {
             (None, ChannelMode::Mono),
         ] {
             let params = no_dc(Params {
-                wet: 0.0,
+                wet: gar_core::Envelope::from(0.0),
                 duration_s: duration,
                 channels,
-                pitch_jitter_st: 1.0,
+                pitch_jitter_st: gar_core::Envelope::from(1.0),
                 ..Params::default()
             });
             let y = run(&chs, sr, &params, 1);
@@ -211,7 +211,7 @@ fn wet_dry_mix_is_linear_and_skipped_below_0_1_percent_dry() {
     let x = source(sr, 2, 8);
     let chs = refs(&x);
     let params = no_dc(Params {
-        wet: 30.0,
+        wet: gar_core::Envelope::from(30.0),
         ..Params::default()
     });
     let p = gar_core::prepare(&chs, sr, &params, Preset::Custom, 2).unwrap();
@@ -245,7 +245,7 @@ fn wet_dry_mix_is_linear_and_skipped_below_0_1_percent_dry() {
         &chs,
         sr,
         &Params {
-            wet: 99.95,
+            wet: gar_core::Envelope::from(99.95),
             ..Params::default()
         },
         2,
@@ -255,7 +255,7 @@ fn wet_dry_mix_is_linear_and_skipped_below_0_1_percent_dry() {
         &chs,
         sr,
         &Params {
-            wet: 99.8,
+            wet: gar_core::Envelope::from(99.8),
             ..Params::default()
         },
         2,

@@ -42,7 +42,7 @@ fn wet_is_a_balance_independent_of_the_input_level() {
     let quiet: Vec<f32> = x.iter().map(|v| v * 0.1).collect(); // -20 dB
     for wet in [50.0, 20.0, 90.0] {
         let params = Params {
-            wet,
+            wet: wet.into(),
             ..Preset::SelfRemix.params()
         };
         let (a, _) = render(&[&x], sr, &params, 7);
@@ -167,7 +167,7 @@ fn normalize_none_keeps_the_source_level_and_counts_clipping() {
     // Dry only, no DC high-pass: the output is the input, faded, no gain at all.
     let params = Params {
         normalize: Normalize::None,
-        wet: 0.0,
+        wet: gar_core::Envelope::from(0.0),
         dc_block: false,
         ..Params::default()
     };
@@ -180,7 +180,7 @@ fn normalize_none_keeps_the_source_level_and_counts_clipping() {
     let params = Params {
         normalize: Normalize::None,
         dc_block: false,
-        time_jitter_ms: 0.0,
+        time_jitter_ms: gar_core::Envelope::from(0.0),
         ..Params::default()
     };
     let (y, _) = render(&[&dc], sr, &params, 1);
@@ -253,7 +253,7 @@ fn sines_above_40_hz_pass_the_dc_high_pass_within_0_1_db() {
             // Dry only and no gain: the output is the high-passed input.
             let params = Params {
                 normalize: Normalize::None,
-                wet: 0.0,
+                wet: gar_core::Envelope::from(0.0),
                 ..Params::default()
             };
             let (y, _) = render(&[&x], sr, &params, 1);
@@ -275,7 +275,7 @@ fn subsonic_drift_is_removed() {
     let x: Vec<f32> = drift.iter().zip(&tone).map(|(a, b)| a + b).collect();
     let params = Params {
         normalize: Normalize::None,
-        wet: 0.0,
+        wet: gar_core::Envelope::from(0.0),
         ..Params::default()
     };
     let (y, _) = render(&[&x], sr, &params, 1);

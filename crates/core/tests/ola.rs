@@ -14,8 +14,8 @@ use gar_core::{Params, Preset, ScoreType};
 /// which must keep a DC source at DC).
 fn no_jitter(p: Preset) -> Params {
     Params {
-        time_jitter_ms: 0.0,
-        pitch_jitter_st: 0.0,
+        time_jitter_ms: gar_core::Envelope::from(0.0),
+        pitch_jitter_st: gar_core::Envelope::from(0.0),
         dc_block: false,
         ..p.params()
     }
@@ -75,8 +75,8 @@ fn the_first_half_grain_fades_in_instead_of_being_boosted() {
     let sr = 44100;
     let x = vec![0.5f32; sr as usize];
     let params = Params {
-        grain_ms: 20.0,
-        hop_ms: 10.0,
+        grain_ms: gar_core::Envelope::from(20.0),
+        hop_ms: gar_core::Envelope::from(10.0),
         cand_hop_ms: 10.0,
         ..no_jitter(Preset::Custom)
     };
@@ -132,8 +132,8 @@ fn odd_grains_at_fractional_hops_reconstruct_a_sine_without_ripple() {
     let x = common::sine(1050.0, sr, len, 0.7, 0.0);
     for (g, h) in [(30.0, 15.0), (50.0, 25.0), (20.0, 10.0), (45.0, 7.3)] {
         let s = Params {
-            grain_ms: g,
-            hop_ms: h,
+            grain_ms: g.into(),
+            hop_ms: h.into(),
             cand_hop_ms: h,
             score: ScoreType::Rms,
             ..no_jitter(Preset::Custom)
@@ -147,6 +147,7 @@ fn odd_grains_at_fractional_hops_reconstruct_a_sine_without_ripple() {
             grain: (0..n as u32).collect(),
             pos_s: an.start.iter().map(|&st| st as f64 / sr as f64).collect(),
             pitch_st: vec![0.0; n],
+            ..Plan::default()
         };
         // The positions really are uneven when the hop is fractional.
         let (pl, _) = placements(&plan, &an, &s);
@@ -186,9 +187,9 @@ fn positions_are_exact_times_rounded_once_and_clamped_at_zero() {
     // h * round(661.5) (which drifts by h / 2 samples).
     let sr = 44100;
     let s = Params {
-        grain_ms: 30.0,
-        hop_ms: 15.0,
-        time_jitter_ms: 0.0,
+        grain_ms: gar_core::Envelope::from(30.0),
+        hop_ms: gar_core::Envelope::from(15.0),
+        time_jitter_ms: gar_core::Envelope::from(0.0),
         duration_s: Some(60.0),
         ..Params::default()
     }
@@ -212,6 +213,7 @@ fn positions_are_exact_times_rounded_once_and_clamped_at_zero() {
         grain: vec![0, 1],
         pos_s: vec![-0.004, 0.01],
         pitch_st: vec![0.0, 0.0],
+        ..Plan::default()
     };
     let (pl, _) = placements(&plan, &an, &s);
     assert_eq!(pl[0].at, 0);

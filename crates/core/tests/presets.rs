@@ -6,17 +6,17 @@ use gar_core::{AttentionNorm, ChannelMode, Normalize, Params, Preset, ScoreType}
 #[test]
 fn defaults_equal_spec_section_1() {
     let expected = Params {
-        grain_ms: 50.0,
-        hop_ms: 25.0,
+        grain_ms: gar_core::Envelope::from(50.0),
+        hop_ms: gar_core::Envelope::from(25.0),
         cand_hop_ms: 20.0,
-        alpha: 8.0,
-        floor_db: 0.0,
+        alpha: gar_core::Envelope::from(8.0),
+        floor_db: gar_core::Envelope::from(0.0),
         score: ScoreType::Rms,
         transient_weight: 0.5,
-        time_jitter_ms: 5.0,
-        pitch_jitter_st: 0.0,
-        recency: 0.5,
-        wet: 100.0,
+        time_jitter_ms: gar_core::Envelope::from(5.0),
+        pitch_jitter_st: gar_core::Envelope::from(0.0),
+        recency: gar_core::Envelope::from(0.5),
+        wet: gar_core::Envelope::from(100.0),
         duration_s: None,
         channels: ChannelMode::Linked,
         attention_norm: AttentionNorm::Range,
@@ -25,6 +25,9 @@ fn defaults_equal_spec_section_1() {
         peak_db: 20.0 * 0.99f64.log10(),
         lufs: -16.0,
         dc_block: true,
+        diversity: None,
+        pitch_st: gar_core::Envelope::from(0.0),
+        seed: 0,
     };
     assert_eq!(Params::default(), expected);
     assert_eq!(Preset::Custom.params(), expected);
@@ -65,17 +68,17 @@ const TABLE: [Row; 7] = [
 fn preset_table_equals_spec_section_1() {
     for (preset, title, id, g, h, c, a, fl, sc, tw, tj, pj, r, w) in TABLE {
         let expected = Params {
-            grain_ms: g,
-            hop_ms: h,
+            grain_ms: g.into(),
+            hop_ms: h.into(),
             cand_hop_ms: c,
-            alpha: a,
-            floor_db: fl,
+            alpha: a.into(),
+            floor_db: fl.into(),
             score: sc,
             transient_weight: tw,
-            time_jitter_ms: tj,
-            pitch_jitter_st: pj,
-            recency: r,
-            wet: w,
+            time_jitter_ms: tj.into(),
+            pitch_jitter_st: pj.into(),
+            recency: r.into(),
+            wet: w.into(),
             // Presets leave these at their defaults.
             duration_s: None,
             channels: ChannelMode::Linked,
@@ -84,6 +87,9 @@ fn preset_table_equals_spec_section_1() {
             peak_db: 20.0 * 0.99f64.log10(),
             lufs: -16.0,
             dc_block: true,
+            diversity: None,
+            pitch_st: gar_core::Envelope::from(0.0),
+            seed: 0,
         };
         assert_eq!(preset.params(), expected, "{title}");
         assert_eq!(preset.id(), id);

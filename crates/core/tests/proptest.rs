@@ -44,8 +44,8 @@ prop_compose! {
         lufs in -40.0..-5.0f64,
     ) -> Params {
         Params {
-            grain_ms, hop_ms, cand_hop_ms, alpha, floor_db, score, transient_weight,
-            time_jitter_ms, pitch_jitter_st, recency, wet, duration_s,
+            grain_ms: grain_ms.into(), hop_ms: hop_ms.into(), cand_hop_ms, alpha: alpha.into(), floor_db: floor_db.into(), score, transient_weight,
+            time_jitter_ms: time_jitter_ms.into(), pitch_jitter_st: pitch_jitter_st.into(), recency: recency.into(), wet: wet.into(), duration_s,
             channels: if mono { ChannelMode::Mono } else { ChannelMode::Linked },
             attention_norm: if mean { AttentionNorm::Mean } else { AttentionNorm::Range },
             normalize: if loudness { Normalize::Loudness } else { Normalize::Peak },
@@ -134,18 +134,20 @@ proptest! {
         which in 0usize..6,
         bad in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY), Just(0.0), -1e6..0.0f64],
     ) {
+        // Given as a user gives them: through the parameter table (flags,
+        // params files). A non-finite value is refused there, a non-positive
+        // one by resolve; neither panics.
         let mut p = params;
-        match which {
-            0 => p.grain_ms = bad,
-            1 => p.hop_ms = bad,
-            2 => p.cand_hop_ms = bad,
-            3 => p.alpha = bad,
-            4 => p.duration_s = Some(bad),
-            _ => p.wet = if bad.is_finite() { f64::NAN } else { bad },
-        }
-        let e = p.resolve(Preset::Custom, 44100, 44100).unwrap_err();
+        let id = ["grain_ms", "hop_ms", "cand_hop_ms", "alpha", "duration_s", "wet"][which];
+        let bad = if which == 5 && bad.is_finite() { f64::NAN } else { bad };
+        let spec = gar_core::table::find(id).unwrap();
+        let e = match spec.set_text(&mut p, &bad.to_string()) {
+            Err(e) => e,
+            Ok(()) => p.resolve(Preset::Custom, 44100, 44100).unwrap_err(),
+        };
+        prop_assert_eq!(e.param(), Some(id));
         prop_assert!(
-            matches!(e, ParamError::NotFinite { .. } | ParamError::NotPositive { .. }),
+            matches!(e, ParamError::NotFinite { .. } | ParamError::NotPositive { .. } | ParamError::Envelope { .. }),
             "{:?}", e
         );
     }

@@ -23,12 +23,12 @@ fn chi2_crit_001(df: usize) -> f64 {
 /// Settings for a plan of `hops` hops (1 ms apart, no jitter) with recency `r`.
 fn plan_settings(r: f64, hops: usize) -> Settings {
     let s = Params {
-        grain_ms: 5.0,
-        hop_ms: 1.0,
+        grain_ms: gar_core::Envelope::from(5.0),
+        hop_ms: gar_core::Envelope::from(1.0),
         cand_hop_ms: 1.0,
-        time_jitter_ms: 0.0,
-        pitch_jitter_st: 0.0,
-        recency: r,
+        time_jitter_ms: gar_core::Envelope::from(0.0),
+        pitch_jitter_st: gar_core::Envelope::from(0.0),
+        recency: r.into(),
         duration_s: Some((hops - 1) as f64 * 0.001),
         ..Params::default()
     }
@@ -441,12 +441,12 @@ fn the_rng_stream_is_grain_then_pitch_then_offset() {
     // xoshiro256++ stream seeded with seed_from_u64(seed).
     let prob = [0.1, 0.6, 0.3];
     let s = Params {
-        grain_ms: 50.0,
-        hop_ms: 10.0,
+        grain_ms: gar_core::Envelope::from(50.0),
+        hop_ms: gar_core::Envelope::from(10.0),
         cand_hop_ms: 10.0,
-        time_jitter_ms: 4.0,
-        pitch_jitter_st: 2.0,
-        recency: 0.0,
+        time_jitter_ms: gar_core::Envelope::from(4.0),
+        pitch_jitter_st: gar_core::Envelope::from(2.0),
+        recency: gar_core::Envelope::from(0.0),
         duration_s: Some(1.0),
         ..Params::default()
     }
@@ -475,7 +475,7 @@ fn the_rng_stream_is_grain_then_pitch_then_offset() {
 
     // Pitch jitter of 0.001 st or less is off: no pitch draw, all shifts 0.
     let s2 = Params {
-        pitch_jitter_st: 0.001,
+        pitch_jitter_st: gar_core::Envelope::from(0.001),
         ..Params::default()
     }
     .resolve(Preset::Custom, 8000, 8000)
@@ -490,8 +490,8 @@ fn hop_count_keeps_an_exact_multiple() {
     // 0.7 / 0.007 = 99.99999999999999 in f64; H = 100 + 1.
     assert!(std::hint::black_box(0.7f64) / 0.007 < 100.0);
     let s = Params {
-        grain_ms: 14.0,
-        hop_ms: 7.0,
+        grain_ms: gar_core::Envelope::from(14.0),
+        hop_ms: gar_core::Envelope::from(7.0),
         duration_s: Some(0.7),
         ..Params::default()
     }
@@ -505,8 +505,8 @@ fn hop_count_keeps_an_exact_multiple() {
         (1.49, 25.0, 60),
     ] {
         let s = Params {
-            hop_ms: hop,
-            time_jitter_ms: 0.0,
+            hop_ms: hop.into(),
+            time_jitter_ms: gar_core::Envelope::from(0.0),
             duration_s: Some(d),
             ..Params::default()
         }

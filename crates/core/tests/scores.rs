@@ -76,10 +76,10 @@ fn test_sound(seed: u64, channels: usize, len: usize) -> Vec<Vec<f32>> {
 
 fn settings(sr: u32, len: usize, g: f64, c: f64, kind: ScoreType, tw: f64) -> Settings {
     Params {
-        grain_ms: g,
-        hop_ms: g / 2.0,
+        grain_ms: g.into(),
+        hop_ms: gar_core::Envelope::from(g / 2.0),
         cand_hop_ms: c,
-        time_jitter_ms: 0.0,
+        time_jitter_ms: gar_core::Envelope::from(0.0),
         score: kind,
         transient_weight: tw,
         ..Params::default()

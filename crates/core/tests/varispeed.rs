@@ -85,11 +85,11 @@ fn speeding_up_a_tone_near_nyquist_does_not_fold_back() {
 /// Settings for a 1000 ms grain on a 3 s source at 44.1 kHz.
 fn long_grain_settings() -> Settings {
     Params {
-        grain_ms: 1000.0,
-        hop_ms: 500.0,
+        grain_ms: gar_core::Envelope::from(1000.0),
+        hop_ms: gar_core::Envelope::from(500.0),
         cand_hop_ms: 100.0,
-        time_jitter_ms: 0.0,
-        pitch_jitter_st: 3.0,
+        time_jitter_ms: gar_core::Envelope::from(0.0),
+        pitch_jitter_st: gar_core::Envelope::from(3.0),
         ..Params::default()
     }
     .resolve(Preset::Custom, 44100, 3 * 44100)
@@ -106,6 +106,7 @@ fn one_grain(src: &[f32], st: f32) -> (Vec<f32>, usize) {
         grain: vec![10],
         pos_s: vec![0.0],
         pitch_st: vec![st],
+        ..Plan::default()
     };
     let (pl, _) = placements(&plan, &an, &s);
     let srcs = [src];
@@ -165,11 +166,11 @@ fn the_grain_length_is_l_over_ratio() {
         (1000.0, 44100),
     ] {
         let s = Params {
-            grain_ms,
-            hop_ms: grain_ms / 2.0,
+            grain_ms: grain_ms.into(),
+            hop_ms: gar_core::Envelope::from(grain_ms / 2.0),
             cand_hop_ms: grain_ms / 2.0,
-            time_jitter_ms: 0.0,
-            pitch_jitter_st: 4.0,
+            time_jitter_ms: gar_core::Envelope::from(0.0),
+            pitch_jitter_st: gar_core::Envelope::from(4.0),
             ..Params::default()
         }
         .resolve(Preset::Custom, 44100, src.len())
@@ -184,6 +185,7 @@ fn the_grain_length_is_l_over_ratio() {
             grain: vec![0; n],
             pos_s: (0..n).map(|h| h as f64 * 0.01).collect(),
             pitch_st: shifts.clone(),
+            ..Plan::default()
         };
         let (pl, _) = placements(&plan, &an, &s);
         for (p, &st) in pl.iter().zip(&shifts) {

@@ -297,12 +297,12 @@ fn dense_run() -> Run {
     add_burst(&mut x, 2.5, 2.55, 0.6);
     add_burst(&mut x, 4.0, 4.05, 0.3);
     let params = Params {
-        grain_ms: 20.0,
+        grain_ms: gar_core::Envelope::from(20.0),
         cand_hop_ms: 5.0,
-        hop_ms: 5.0,
-        time_jitter_ms: 0.0,
-        alpha: 4.0,
-        floor_db: 13.0,
+        hop_ms: gar_core::Envelope::from(5.0),
+        time_jitter_ms: gar_core::Envelope::from(0.0),
+        alpha: gar_core::Envelope::from(4.0),
+        floor_db: gar_core::Envelope::from(13.0),
         ..Params::default()
     };
     Run::new(x, &params, Preset::Custom, 11)

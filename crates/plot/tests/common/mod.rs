@@ -85,10 +85,10 @@ pub fn burst_run() -> Run {
     let mut x = hiss(2.0);
     add_burst(&mut x, 1.0, 1.1, 0.8);
     let params = Params {
-        grain_ms: 100.0,
+        grain_ms: gar_core::Envelope::from(100.0),
         cand_hop_ms: 50.0,
-        hop_ms: 50.0,
-        time_jitter_ms: 0.0,
+        hop_ms: gar_core::Envelope::from(50.0),
+        time_jitter_ms: gar_core::Envelope::from(0.0),
         ..Params::default()
     };
     Run::new(x, &params, Preset::Custom, 3)
