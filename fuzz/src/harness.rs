@@ -333,17 +333,18 @@ pub fn params_from(b: &mut Bytes) -> (Preset, Params, u64) {
     (preset, p, seed)
 }
 
-/// [`params_from`] with the raw values given to the parameter table and the
-/// first error setting them gave (a non-finite value).
-pub fn params_from_raw(
-    b: &mut Bytes,
-) -> (
+/// A preset, parameters, a seed, the raw values given and the first error.
+pub type RawParams = (
     Preset,
     Params,
     u64,
     Vec<(&'static str, f64)>,
     Option<ParamError>,
-) {
+);
+
+/// [`params_from`] with the raw values given to the parameter table and the
+/// first error setting them gave (a non-finite value).
+pub fn params_from_raw(b: &mut Bytes) -> RawParams {
     let preset = Preset::ALL[usize::from(b.u8()) % Preset::ALL.len()];
     let mut p = preset.params();
     let mut raw = Vec::new();

@@ -1,6 +1,8 @@
 //! Command-line flags (clap). Raw flags only; validation happens in gar-core.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
+use gar_core::Preset;
+use gar_core::table::{Group, Kind, PARAMS, ParamSpec};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -28,7 +30,7 @@ pub enum Command {
     Analyze(Box<AnalyzeArgs>),
     /// Print every preset with every value.
     Presets {
-        /// Print JSON instead of a table.
+        /// Print JSON instead of a table: the presets and, under `parameters`, every parameter with its unit, range, default and doc.
         #[arg(long)]
         json: bool,
     },
@@ -85,6 +87,7 @@ pub struct ExtraInputs {
 }
 
 #[derive(Args, Debug)]
+#[command(after_help = ENVELOPE_HELP)]
 pub struct AnalyzeArgs {
     /// Input sound: WAV, FLAC, MP3, Ogg Vorbis or AIFF; - reads standard input
     #[arg(value_name = "INPUT")]
@@ -111,84 +114,165 @@ pub struct AnalyzeArgs {
     pub quiet: bool,
 }
 
-/// Every engine parameter (docs/algorithm.md, section 1). Unset flags take the preset's value.
-#[derive(Args, Debug, Clone, Default)]
-#[command(next_help_heading = "Engine parameters (unset = the preset's value)")]
-pub struct EngineArgs {
-    /// Preset, by name or by the original's number: 1 custom, 2 self-remix, 3 crystallize, 4 motif-extract, 5 onset-harvest, 6 shimmer, 7 slabs, 8 cloud [default: custom]
-    #[arg(long, short = 'p', value_name = "ID")]
-    pub preset: Option<String>,
-    /// Grain length, ms (5..1000) [custom: 50]
-    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
-    pub grain_ms: Option<f64>,
-    /// Synthesis hop between output grains, ms (>= 1, <= grain/2) [custom: 25]
-    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
-    pub hop_ms: Option<f64>,
-    /// Hop between candidate grains in the source, ms (>= 1, <= grain) [custom: 20]
-    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
-    pub cand_hop_ms: Option<f64>,
-    /// Attention sharpness alpha (>= 0.01; 1-3 gentle, 5-10 crystallised, 15+ winner-take-most) [custom: 8]
-    #[arg(
-        long,
-        visible_alias = "temperature",
-        value_name = "A",
-        allow_negative_numbers = true
-    )]
-    pub alpha: Option<f64>,
-    /// ReLU gate floor relative to the mean score, dB (any finite value) [custom: 0]
-    #[arg(long, value_name = "DB", allow_negative_numbers = true)]
-    pub floor_db: Option<f64>,
-    /// Score: rms, onset (alias transient), edge, mixed [custom: rms]
-    #[arg(long, value_name = "TYPE")]
-    pub score: Option<String>,
-    /// Weight of the onset score in `mixed`, 0..1 [custom: 0.5]
-    #[arg(long, value_name = "W", allow_negative_numbers = true)]
-    pub transient_weight: Option<f64>,
-    /// Random time offset per grain, +/- ms (0..hop) [custom: 5]
-    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
-    pub time_jitter_ms: Option<f64>,
-    /// Random varispeed shift per grain, +/- semitones (0..4) [custom: 0]
-    #[arg(long, value_name = "ST", allow_negative_numbers = true)]
-    pub pitch_jitter_st: Option<f64>,
-    /// Penalty on recently chosen grains, 0..1 (1 = never repeat the last pick) [custom: 0.5]
-    #[arg(long, value_name = "R", allow_negative_numbers = true)]
-    pub recency: Option<f64>,
-    /// Wet share, percent 0..100 (the rest is the dry source) [custom: 100]
-    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
-    pub wet: Option<f64>,
-    /// Random seed; 0 = draw one (the report says which) [default: 0]
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-    /// Softmax scale: range (gar) or mean (the original's numbers) [default: range]
-    #[arg(long, value_name = "MODE")]
-    pub attention_norm: Option<String>,
-    /// Output duration, seconds (> 0, at most 86400) [default: the source's]
-    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
-    pub duration: Option<f64>,
-    /// Output channels: linked (keep every channel, one plan) or mono [default: linked]
-    #[arg(long, value_name = "MODE")]
-    pub channels: Option<String>,
+/// The envelope grammar, shown under `render --help` and `analyze --help`.
+pub const ENVELOPE_HELP: &str = "\
+Parameters over time: every parameter marked [envelope] takes a number or an envelope over the OUTPUT time:
+  12                      a constant
+  25..2                   from 25 at the start to 2 at the end, linearly (25..2@exp: geometrically)
+  \"0:1, 0.5:30@exp, 1:2\"  breakpoints TIME:VALUE; a bare time is a fraction of the output (0..1)
+  \"0:-6, 10s:+6@step\"     times in seconds (10s) or milliseconds (1500ms)
+  Shapes, on the point that ends a segment: @lin (default), @exp (values > 0), @step (jump at the point), @smooth (ease).
+  The value holds before the first point and after the last. Each breakpoint is clamped like a constant.
+
+Params files: --params FILE.toml (or .json, or a --report JSON) sets any parameter plus preset and seed, with
+the keys of `gar presets --json` (grain_ms = 50, alpha = \"25..2\", ...); flags override it. --save-params
+FILE.toml writes the run's effective parameters and seed: `gar render IN --params FILE.toml` repeats it bit for bit.";
+
+/// The help line of one parameter from its table row.
+fn param_help(spec: &ParamSpec) -> String {
+    let mut h = format!("{} ({})", spec.doc, spec.range_text());
+    if spec.varies() {
+        h += " [envelope]";
+    }
+    if spec.presets.is_some() {
+        let d = spec.preset_text(Preset::Custom).unwrap_or_default();
+        h += &format!(" [custom: {d}]");
+    } else if !spec.default.is_empty() {
+        h += &format!(" [default: {}]", spec.default);
+    }
+    h
 }
 
-/// The output level (docs/algorithm.md, section 8). `render` only: `analyze` writes no audio.
-#[derive(Args, Debug, Clone, Default)]
-#[command(next_help_heading = "Output level")]
+/// Adds one flag per table row of `group` to `cmd` (ids are the table's).
+fn add_params(mut cmd: clap::Command, group: Group, heading: &'static str) -> clap::Command {
+    for spec in PARAMS.iter().filter(|s| s.group == group) {
+        let mut arg = Arg::new(spec.id)
+            .long(spec.flag)
+            .value_name(spec.value_name)
+            .help(param_help(spec))
+            .help_heading(heading)
+            .value_parser(clap::value_parser!(String))
+            .action(ArgAction::Set);
+        for a in spec.aliases {
+            arg = arg.visible_alias(*a);
+        }
+        if matches!(spec.kind(), Kind::Envelope | Kind::Number) {
+            // Negative numbers and envelopes like -6..6.
+            arg = arg.allow_hyphen_values(true);
+        }
+        cmd = cmd.arg(arg);
+    }
+    cmd
+}
+
+/// The values given for the table rows of `group`, in the table's order.
+fn read_params(m: &ArgMatches, group: Group) -> Vec<(&'static ParamSpec, String)> {
+    PARAMS
+        .iter()
+        .filter(|s| s.group == group)
+        .filter_map(|s| m.get_one::<String>(s.id).map(|v| (s, v.clone())))
+        .collect()
+}
+
+/// Every engine parameter of the table (docs/algorithm.md, sections 1 and
+/// 12) as flags, plus the preset and params files. Unset flags take the
+/// preset's value.
+#[derive(Debug, Clone, Default)]
+pub struct EngineArgs {
+    /// `--preset`.
+    pub preset: Option<String>,
+    /// `--params FILE`.
+    pub params: Option<PathBuf>,
+    /// `--save-params FILE`.
+    pub save_params: Option<PathBuf>,
+    /// The parameter flags given (table row, text), in the table's order.
+    pub values: Vec<(&'static ParamSpec, String)>,
+}
+
+const ENGINE_HEADING: &str = "Engine parameters (unset = the preset's value)";
+
+impl FromArgMatches for EngineArgs {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(EngineArgs {
+            preset: m.get_one::<String>("preset").cloned(),
+            params: m.get_one::<PathBuf>("params").cloned(),
+            save_params: m.get_one::<PathBuf>("save_params").cloned(),
+            values: read_params(m, Group::Engine),
+        })
+    }
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl Args for EngineArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let cmd = cmd
+            .arg(
+                Arg::new("preset")
+                    .long("preset")
+                    .short('p')
+                    .value_name("ID")
+                    .help(format!(
+                        "Preset, by name or by the original's number: {} [default: custom]",
+                        crate::flags::preset_list()
+                    ))
+                    .help_heading(ENGINE_HEADING),
+            )
+            .arg(
+                Arg::new("params")
+                    .long("params")
+                    .value_name("FILE.toml|FILE.json")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .help("Read parameters (and preset, seed) from a params file or a --report JSON; flags override it")
+                    .help_heading(ENGINE_HEADING),
+            )
+            .arg(
+                Arg::new("save_params")
+                    .long("save-params")
+                    .value_name("FILE.toml")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .help("Write the run's effective parameters and seed as a params file (TOML)")
+                    .help_heading(ENGINE_HEADING),
+            );
+        add_params(cmd, Group::Engine, ENGINE_HEADING)
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// The output level flags (docs/algorithm.md, section 8), from the table's
+/// `level` rows. `render` only: `analyze` writes no audio.
+#[derive(Debug, Clone, Default)]
 pub struct LevelArgs {
-    /// Level rule: peak (sample peak at --peak-db), loudness (integrated loudness at --lufs, peak at most --peak-db) or none (no gain) [default: peak]
-    #[arg(long, value_name = "MODE")]
-    pub normalize: Option<String>,
-    /// Output sample peak, or the peak ceiling with loudness, dBFS (-60..0) [default: -0.09]
-    #[arg(long, value_name = "DB", allow_negative_numbers = true)]
-    pub peak_db: Option<f64>,
-    /// Integrated loudness target with --normalize loudness, LUFS (-70..0) [default: -16]
-    #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
-    pub lufs: Option<f64>,
-    /// DC high-pass on the output (zero phase, -3 dB near 8.5 Hz, flat from 20 Hz up): on or off [default: on]
-    #[arg(long, value_name = "on|off")]
-    pub dc_block: Option<String>,
+    pub values: Vec<(&'static ParamSpec, String)>,
+}
+
+impl FromArgMatches for LevelArgs {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(LevelArgs {
+            values: read_params(m, Group::Level),
+        })
+    }
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl Args for LevelArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        add_params(cmd, Group::Level, "Output level")
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }
 
 #[derive(Args, Debug)]
+#[command(after_help = ENVELOPE_HELP)]
 pub struct RenderArgs {
     /// Input sound: WAV, FLAC, MP3, Ogg Vorbis or AIFF; - reads standard input
     #[arg(value_name = "INPUT")]

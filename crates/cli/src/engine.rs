@@ -6,7 +6,7 @@
 
 use crate::Failure;
 use crate::args::{AnalyzeArgs, EngineArgs, ExportArgs, LevelArgs, RenderArgs};
-use crate::flags::{param_failure, params_from_flags, resolve_seed};
+use crate::flags::{param_failure, params_from_flags, resolve_seed, with_flag};
 use crate::limits::{self, Wants};
 use crate::outputs::{Outputs, Slot};
 use crate::progress::Progress;
@@ -160,11 +160,15 @@ fn run_flags(
     level: Option<&LevelArgs>,
     input: &Input,
 ) -> Result<(Preset, Params, u64), Failure> {
-    let (preset, params) = params_from_flags(e, level)?;
+    let (preset, mut params) = params_from_flags(e, level)?;
+    // Every value checked without the source; resolving against the source's
+    // length comes after decoding.
     params
-        .resolve(preset, 44100, 44100 * 60)
+        .validate()
         .map_err(|err| param_failure(err, input.label()))?;
-    Ok((preset, params, resolve_seed(e.seed)?))
+    let seed = resolve_seed(Some(params.seed))?;
+    params.seed = seed;
+    Ok((preset, params, seed))
 }
 
 /// Decodes the input (within the memory limits for `wants`), then analyses
@@ -188,8 +192,28 @@ fn decode_and_prepare(
     let mut warnings = decode_warnings(input.label(), &dec);
     warnings.append(&mut prepared.warnings);
     prepared.warnings = warnings;
+    // The engine names parameters; the command line shows the flags.
+    for a in &mut prepared.settings.adjustments {
+        *a = with_flag(a);
+    }
     st.end("prepare");
     Ok((dec, prepared))
+}
+
+/// `--save-params FILE.toml`, staged like every output.
+fn stage_params(e: &EngineArgs, outs: &mut Outputs) -> Result<Option<Slot>, Failure> {
+    let Some(p) = &e.save_params else {
+        return Ok(None);
+    };
+    if gar_core::paramfile::Format::from_name(&p.to_string_lossy())
+        != Some(gar_core::paramfile::Format::Toml)
+    {
+        return Err(Failure::Usage(format!(
+            "--save-params {}: expected a file name ending in .toml",
+            p.display()
+        )));
+    }
+    Ok(Some(outs.stage(p, "--save-params", "params file")?))
 }
 
 /// The stages of a run: progress on a terminal, and their times with `GAR_PROFILE=1`.
@@ -326,7 +350,7 @@ impl StagedExports {
 /// written, and the warnings.
 fn finish_run(
     mut outs: Outputs,
-    report_slot: Option<Slot>,
+    (report_slot, params_slot): (Option<Slot>, Option<Slot>),
     exports: &StagedExports,
     run: &Finished,
     mut stages: Stages,
@@ -336,6 +360,10 @@ fn finish_run(
     if let Some(slot) = report_slot {
         let bytes = serde_json::to_vec_pretty(run.report).map_err(|e| anyhow!(e))?;
         outs.write(slot, &bytes)?;
+    }
+    if let Some(slot) = params_slot {
+        let text = gar_core::paramfile::to_toml(&run.prepared.settings, run.prepared.seed);
+        outs.write(slot, text.as_bytes())?;
     }
     stages.begin("drawing and writing", None);
     exports.write(&mut outs, run)?;
@@ -385,6 +413,7 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
         Some(p) => Some(outs.stage(p, "--report", "report")?),
         None => None,
     };
+    let params_slot = stage_params(&a.engine, &mut outs)?;
     let exports = plan.stage(&mut outs)?;
 
     let mut st = Stages::new(a.quiet);
@@ -477,7 +506,7 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
     };
     finish_run(
         outs,
-        report_slot,
+        (report_slot, params_slot),
         &exports,
         &run,
         st,
@@ -497,6 +526,7 @@ pub fn analyze_command(a: &AnalyzeArgs) -> Result<(), Failure> {
         Some(p) => Some(outs.stage(p, "--report", "report")?),
         None => None,
     };
+    let params_slot = stage_params(&a.engine, &mut outs)?;
     let exports = plan.stage(&mut outs)?;
     let mut st = Stages::new(a.quiet);
     let wants = Wants {
@@ -515,64 +545,109 @@ pub fn analyze_command(a: &AnalyzeArgs) -> Result<(), Failure> {
         output: None,
         source: &input,
     };
-    finish_run(outs, report_slot, &exports, &run, st, a.quiet, false)
+    finish_run(
+        outs,
+        (report_slot, params_slot),
+        &exports,
+        &run,
+        st,
+        a.quiet,
+        false,
+    )
+}
+
+/// The preset-settable parameters (the table's rows with a preset column).
+fn preset_specs() -> Vec<&'static gar_core::table::ParamSpec> {
+    gar_core::table::PARAMS
+        .iter()
+        .filter(|s| s.presets.is_some())
+        .collect()
 }
 
 pub fn presets_command(json: bool) {
     if json {
-        let all: Vec<serde_json::Value> = Preset::ALL
+        let presets: Vec<serde_json::Value> = Preset::ALL
             .iter()
             .map(|p| {
-                let mut v = serde_json::to_value(p.params()).unwrap_or_default();
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("id".into(), p.id().into());
-                    o.insert("name".into(), p.title().into());
-                    o.insert("file_name".into(), p.file_name().into());
-                    o.remove("duration_s");
+                let v = p.params();
+                let mut o = serde_json::Map::new();
+                o.insert("id".into(), p.id().into());
+                o.insert("name".into(), p.title().into());
+                o.insert("file_name".into(), p.file_name().into());
+                o.insert("number".into(), p.number().into());
+                o.insert("character".into(), p.character().into());
+                for spec in &gar_core::table::PARAMS {
+                    if spec.group == gar_core::table::Group::Engine
+                        && !matches!(spec.id, "seed" | "duration_s" | "diversity")
+                        && let Some(j) = spec.get_json(&v)
+                    {
+                        o.insert(spec.id.into(), j);
+                    }
                 }
-                v
+                serde_json::Value::Object(o)
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+        let doc = serde_json::json!({
+            "presets": presets,
+            "parameters": gar_core::table::describe_all(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return;
     }
-    println!(
-        "{:<14} {:>6} {:>5} {:>5} {:>6} {:>6} {:>6} {:>4} {:>6} {:>6} {:>7} {:>4}  character",
-        "preset",
-        "grain",
-        "hop",
-        "cand",
-        "alpha",
-        "floor",
-        "score",
-        "tw",
-        "tjit",
-        "pjit",
-        "recency",
-        "wet"
-    );
-    println!(
-        "{:<14} {:>6} {:>5} {:>5} {:>6} {:>6} {:>6} {:>4} {:>6} {:>6} {:>7} {:>4}",
-        "", "ms", "ms", "ms", "", "dB", "", "", "ms", "st", "", "%"
-    );
+    let specs = preset_specs();
+    let head = |s: &gar_core::table::ParamSpec| -> String {
+        let id = s.id;
+        let short = id
+            .strip_suffix(&format!("_{}", s.unit.to_ascii_lowercase()))
+            .unwrap_or(id);
+        match short {
+            "transient_weight" => "tw".into(),
+            "time_jitter" => "tjit".into(),
+            "pitch_jitter" => "pjit".into(),
+            "cand_hop" => "cand".into(),
+            x => x.into(),
+        }
+    };
+    let widths: Vec<usize> = specs.iter().map(|s| head(s).len().max(6)).collect();
+    let mut line = format!("{:<14}", "preset");
+    let mut units = format!("{:<14}", "");
+    for (s, w) in specs.iter().zip(&widths) {
+        line += &format!(" {:>w$}", head(s));
+        units += &format!(" {:>w$}", s.unit);
+    }
+    println!("{line}  character");
+    println!("{units}");
     for p in Preset::ALL {
-        let v = p.params();
+        let mut line = format!("{:<14}", p.id());
+        for (s, w) in specs.iter().zip(&widths) {
+            let mut t = s.preset_text(p).unwrap_or_default();
+            if s.id == "floor_db" && !t.starts_with('-') {
+                t = format!("+{t}");
+            }
+            line += &format!(" {t:>w$}");
+        }
+        println!("{line}  {}", p.character());
+    }
+    println!(
+        "\nparameters (flag, range, default; [envelope] = may vary over time, see `gar render --help`):"
+    );
+    for s in &gar_core::table::PARAMS {
+        let d = if s.default.is_empty() {
+            "unset".to_string()
+        } else {
+            s.default.to_string()
+        };
         println!(
-            "{:<14} {:>6} {:>5} {:>5} {:>6} {:>6} {:>6} {:>4} {:>6} {:>6} {:>7} {:>4}  {}",
-            p.id(),
-            v.grain_ms,
-            v.hop_ms,
-            v.cand_hop_ms,
-            v.alpha,
-            format!("{:+}", v.floor_db),
-            v.score.id(),
-            v.transient_weight,
-            v.time_jitter_ms,
-            v.pitch_jitter_st,
-            v.recency,
-            v.wet,
-            p.character()
+            "  --{:<18} {:<26} {:<8} {}{}",
+            s.flag,
+            s.range_text(),
+            d,
+            s.doc,
+            if s.varies() { " [envelope]" } else { "" }
         );
+        for c in s.choices() {
+            println!("  {:<21}{:<10} {}", "", c.id, c.doc);
+        }
     }
 }
 
@@ -605,9 +680,29 @@ pub fn csv_tables(r: &Report) -> (String, String) {
         );
     }
     let p = &r.plan;
-    let mut plan = String::from("hop,pos_s,grain,pitch_st\n");
+    // The per-hop values of the parameters that vary, one column each.
+    let cols: Vec<(&String, Vec<f64>)> = p
+        .values
+        .iter()
+        .map(|(k, v)| {
+            let vals = v
+                .as_array()
+                .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+                .unwrap_or_default();
+            (k, vals)
+        })
+        .collect();
+    let mut plan = String::from("hop,pos_s,grain,pitch_st");
+    for (k, _) in &cols {
+        plan += &format!(",{k}");
+    }
+    plan.push('\n');
     for h in 0..p.hops {
-        let _ = writeln!(plan, "{h},{},{},{}", p.pos_s[h], p.grain[h], p.pitch_st[h]);
+        let _ = write!(plan, "{h},{},{},{}", p.pos_s[h], p.grain[h], p.pitch_st[h]);
+        for (_, v) in &cols {
+            let _ = write!(plan, ",{}", v.get(h).copied().unwrap_or(f64::NAN));
+        }
+        plan.push('\n');
     }
     (cands, plan)
 }

@@ -1,10 +1,15 @@
-//! From flags to engine parameters: the preset, then the flags on top; usage errors
-//! name the flag and the values it accepts.
+//! From flags (and a params file) to engine parameters: the preset, then the file,
+//! then the flags on top. Values are parsed by the parameter table
+//! (`gar_core::table`); its errors name the parameter, which is mapped here to
+//! the flag the user typed.
 
 use crate::Failure;
 use crate::args::{EngineArgs, LevelArgs};
 use anyhow::anyhow;
-use gar_core::{AttentionNorm, ChannelMode, Normalize, ParamError, Params, Preset, ScoreType};
+use gar_core::paramfile::{self, FileError, Format};
+use gar_core::table::{self, ParamSpec};
+use gar_core::{ParamError, Params, Preset};
+use serde_json::Value;
 use std::path::Path;
 
 /// Every preset with the original's number, as `--help` lists them:
@@ -18,88 +23,94 @@ pub fn preset_list() -> String {
         .join(", ")
 }
 
-/// The preset and the parameters the flags ask for (preset values, then flags on top).
+/// `grain_ms` -> `--grain-ms`.
+pub fn flag_of(id: &str) -> String {
+    match table::find(id) {
+        Some(s) => format!("--{}", s.flag),
+        None => id.to_string(),
+    }
+}
+
+/// A message from gar-core with its leading parameter id replaced by the flag
+/// (`grain_ms 3000 ms clamped ...` -> `--grain-ms 3000 ms clamped ...`).
+pub fn with_flag(msg: &str) -> String {
+    let word = msg.split([' ', ':']).next().unwrap_or("");
+    match table::PARAMS.iter().find(|s| s.id == word) {
+        Some(s) => format!("--{}{}", s.flag, &msg[word.len()..]),
+        None => msg.to_string(),
+    }
+}
+
+/// Reads a params file (`--params`): TOML by `.toml`, JSON by `.json`; the
+/// errors name the file and the key.
+fn read_params_file(path: &Path) -> Result<paramfile::Layer, Failure> {
+    let name = path.display();
+    let format = Format::from_name(&path.to_string_lossy()).ok_or_else(|| {
+        Failure::Usage(format!(
+            "--params {name}: expected a file name ending in .toml or .json"
+        ))
+    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("--params {name}: cannot read it: {e}")))?;
+    paramfile::parse(&text, format).map_err(|e: FileError| Failure::Usage(format!("{name}: {e}")))
+}
+
+/// The preset and the parameters the flags ask for: the preset's values, then a
+/// params file's, then the flags on top.
 pub fn params_from_flags(
     e: &EngineArgs,
     level: Option<&LevelArgs>,
 ) -> Result<(Preset, Params), Failure> {
+    let file = match &e.params {
+        Some(p) => Some(read_params_file(p)?),
+        None => None,
+    };
     let preset = match &e.preset {
-        None => Preset::Custom,
         Some(id) => Preset::parse(id).ok_or_else(|| {
             Failure::Usage(format!(
                 "unknown preset '{id}'; expected a name or the original's number: {}",
                 preset_list()
             ))
         })?,
+        None => file
+            .as_ref()
+            .and_then(|f| f.preset)
+            .unwrap_or(Preset::Custom),
     };
     let mut p = preset.params();
-    macro_rules! set {
-        ($field:ident) => {
-            if let Some(v) = e.$field {
-                p.$field = gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(gar_core::Envelope::from(v))))))))))))))))))))))))))))))))))))))))))))))));
-            }
-        };
+    if let Some(f) = &file {
+        let path = e.params.as_deref().unwrap_or(Path::new("")).display();
+        paramfile::apply(&mut p, &f.values)
+            .map_err(|err| Failure::Usage(format!("{path}: {}", err_text(&err))))?;
     }
-    set!(grain_ms);
-    set!(hop_ms);
-    set!(cand_hop_ms);
-    set!(alpha);
-    set!(floor_db);
-    set!(transient_weight);
-    set!(time_jitter_ms);
-    set!(pitch_jitter_st);
-    set!(recency);
-    set!(wet);
-    if let Some(d) = e.duration {
-        p.duration_s = Some(d);
-    }
-    if let Some(s) = &e.score {
-        p.score = ScoreType::parse(s).ok_or_else(|| {
-            Failure::Usage(format!(
-                "unknown --score '{s}'; expected rms, onset (or transient), edge or mixed"
-            ))
-        })?;
-    }
-    if let Some(s) = &e.attention_norm {
-        p.attention_norm = AttentionNorm::parse(s).ok_or_else(|| {
-            Failure::Usage(format!(
-                "unknown --attention-norm '{s}'; expected range or mean"
-            ))
-        })?;
-    }
-    if let Some(s) = &e.channels {
-        p.channels = ChannelMode::parse(s).ok_or_else(|| {
-            Failure::Usage(format!("unknown --channels '{s}'; expected linked or mono"))
-        })?;
-    }
+    let mut flags: Vec<(&'static ParamSpec, Value)> = e
+        .values
+        .iter()
+        .map(|(s, v)| (*s, Value::String(v.clone())))
+        .collect();
     if let Some(l) = level {
-        if let Some(s) = &l.normalize {
-            p.normalize = Normalize::parse(s).ok_or_else(|| {
-                Failure::Usage(format!(
-                    "unknown --normalize '{s}'; expected {}",
-                    Normalize::ALL.map(|n| n.id()).join(", ")
-                ))
-            })?;
-        }
-        if let Some(v) = l.peak_db {
-            p.peak_db = v;
-        }
-        if let Some(v) = l.lufs {
-            p.lufs = v;
-        }
-        if let Some(s) = &l.dc_block {
-            p.dc_block = match s.to_ascii_lowercase().as_str() {
-                "on" => true,
-                "off" => false,
-                _ => {
-                    return Err(Failure::Usage(format!(
-                        "unknown --dc-block '{s}'; expected on or off"
-                    )));
-                }
-            };
-        }
+        flags.extend(l.values.iter().map(|(s, v)| (*s, Value::String(v.clone()))));
     }
+    paramfile::apply(&mut p, &flags).map_err(param_usage)?;
     Ok((preset, p))
+}
+
+/// A parameter error in the words of the command line.
+fn err_text(e: &ParamError) -> String {
+    match e {
+        ParamError::Conflict { name, other, .. } => format!(
+            "{} and {} cannot be given together: diversity solves alpha (give one of them)",
+            flag_of(other),
+            flag_of(name)
+        ),
+        ParamError::Invalid { name, message } => format!("{}: {message}", flag_of(name)),
+        ParamError::Envelope { name, error } => format!("{}: {error}", flag_of(name)),
+        e => with_flag(&e.to_string()),
+    }
+}
+
+fn param_usage(e: ParamError) -> Failure {
+    Failure::Usage(err_text(&e))
 }
 
 /// The seed to use: the given one, or (0 / none) a fresh one from the OS.
@@ -121,6 +132,6 @@ pub fn param_failure(e: ParamError, input: &Path) -> Failure {
         ParamError::SourceTooShort { .. } | ParamError::ZeroSampleRate => {
             Failure::Run(anyhow!("{}: {e}", input.display()))
         }
-        _ => Failure::Usage(e.to_string()),
+        _ => param_usage(e),
     }
 }

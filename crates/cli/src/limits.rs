@@ -147,15 +147,23 @@ pub fn footprint(s: &Settings, channels: usize, frames: u64, wants: &Wants) -> F
     } else {
         0
     };
-    let hops = gar_core::plan::hop_count(s) as u64;
+    let hops = gar_core::plan::max_hops(s) as u64;
     let cands = gar_core::analysis::candidate_count(s) as u64;
     // Per hop: the plan (16 B), its placement (40 B), the report's copy (16 B), slack;
     // JSON/CSV text (grown by doubling). Per candidate: start, power, score, probability,
     // sampler tables, usage, report copies; text.
-    let mut per_hop = 96;
+    // Each varying parameter keeps its value per hop (8 B, 24 B in the JSON).
+    let varying = s
+        .curves
+        .list()
+        .iter()
+        .filter(|(_, c)| c.constant_value().is_none())
+        .count() as u64
+        + 1;
+    let mut per_hop = 96 + 8 * varying;
     let mut per_cand = 160;
     if wants.json {
-        per_hop += 160;
+        per_hop += 160 + 24 * varying;
         per_cand += 400;
     }
     if wants.csv {

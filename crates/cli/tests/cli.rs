@@ -493,7 +493,7 @@ fn presets_lists_every_value() {
     let o = gar().args(["presets", "--json"]).output().unwrap();
     assert!(o.status.success());
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let a = j.as_array().unwrap();
+    let a = j["presets"].as_array().unwrap();
     assert_eq!(a.len(), 8);
     let motif = a.iter().find(|p| p["id"] == "motif-extract").unwrap();
     assert_eq!(motif["alpha"], 25.0);

@@ -161,9 +161,7 @@ impl DiversitySolver {
         memo: &mut HashMap<u64, f64>,
     ) -> Result<Solved, ParamError> {
         self.solve_with(target_pct, &mut |a| {
-            *memo
-                .entry(a.to_bits())
-                .or_insert_with(|| self.effective(a))
+            *memo.entry(a.to_bits()).or_insert_with(|| self.effective(a))
         })
     }
 

@@ -538,7 +538,9 @@ pub struct Curves {
 impl Curves {
     /// Whether every parameter is constant.
     pub fn all_constant(&self) -> bool {
-        self.list().iter().all(|(_, c)| c.constant_value().is_some())
+        self.list()
+            .iter()
+            .all(|(_, c)| c.constant_value().is_some())
             && self
                 .diversity
                 .as_ref()
@@ -572,7 +574,15 @@ impl Curves {
     pub fn hop_varies(&self) -> bool {
         match (self.hop_ms.constant_value(), self.grain_ms.constant_value()) {
             (Some(_), Some(_)) => false,
-            (Some(h), None) => h > 0.5 * self.grain_ms.values().iter().cloned().fold(f64::INFINITY, f64::min),
+            (Some(h), None) => {
+                h > 0.5
+                    * self
+                        .grain_ms
+                        .values()
+                        .iter()
+                        .cloned()
+                        .fold(f64::INFINITY, f64::min)
+            }
             _ => true,
         }
     }
@@ -896,7 +906,9 @@ impl Params {
             sample_rate,
             source_len,
             grain_ms: at0(&curves.grain_ms),
-            hop_ms: at0(&curves.hop_ms).min(at0(&curves.grain_ms) / 2.0).max(1.0),
+            hop_ms: at0(&curves.hop_ms)
+                .min(at0(&curves.grain_ms) / 2.0)
+                .max(1.0),
             cand_hop_ms: e.cand_hop_ms,
             alpha: at0(&curves.alpha),
             floor_db: at0(&curves.floor_db),

@@ -6,9 +6,9 @@
 use crate::envelope::ResolvedEnvelope;
 use crate::params::{Settings, tolerant_floor};
 use crate::varying::VaryingSampler;
-use serde::Serialize;
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::Serialize;
 
 /// The random generator of a run: xoshiro256++ seeded with
 /// `Xoshiro256PlusPlus::seed_from_u64(seed)` (rand_xoshiro 0.8), one stream per run.
@@ -73,6 +73,24 @@ impl Plan {
 /// Number of hops, `H = floor(D_out / hop) + 1`.
 pub fn hop_count(s: &Settings) -> usize {
     let h = tolerant_floor(s.duration_s / s.hop_s()) + 1.0;
+    if h.is_finite() && h >= 1.0 {
+        h as usize
+    } else {
+        1
+    }
+}
+
+/// The most hops a run can have: [`hop_count`] for a constant hop, else the
+/// output duration over the shortest hop the envelopes allow (section 12),
+/// for memory estimates.
+pub fn max_hops(s: &Settings) -> usize {
+    let c = &s.curves;
+    if !c.hop_varies() {
+        return hop_count(s);
+    }
+    let min = |r: &ResolvedEnvelope| r.values().iter().cloned().fold(f64::INFINITY, f64::min);
+    let hop_ms = min(&c.hop_ms).min(min(&c.grain_ms) / 2.0).max(1.0);
+    let h = tolerant_floor(s.duration_s / (hop_ms / 1000.0)) + 2.0;
     if h.is_finite() && h >= 1.0 {
         h as usize
     } else {

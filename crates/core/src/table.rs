@@ -58,7 +58,10 @@ pub enum Access {
     /// A number fixed for the run.
     Number(fn(&Params) -> &f64, fn(&mut Params) -> &mut f64),
     /// An optional number fixed for the run (unset = derived).
-    OptNumber(fn(&Params) -> &Option<f64>, fn(&mut Params) -> &mut Option<f64>),
+    OptNumber(
+        fn(&Params) -> &Option<f64>,
+        fn(&mut Params) -> &mut Option<f64>,
+    ),
     /// One of several words.
     Choice(
         &'static [Choice],
@@ -402,7 +405,11 @@ pub static PARAMS: [ParamSpec; 21] = [
             Access::Choice(
                 NORMS,
                 |p| p.attention_norm.id(),
-                |p, s| AttentionNorm::parse(s).map(|v| p.attention_norm = v).is_some(),
+                |p, s| {
+                    AttentionNorm::parse(s)
+                        .map(|v| p.attention_norm = v)
+                        .is_some()
+                },
             ),
         )
     },
@@ -513,9 +520,7 @@ fn parse_number(spec: &ParamSpec, text: &str) -> Result<f64, ParamError> {
         }),
         Err(_) if t.contains("..") || t.contains(':') => Err(invalid(
             spec,
-            format!(
-                "is fixed for a run and cannot change over time; expected a number, got \"{t}\""
-            ),
+            format!("fixed for a run, it cannot change over time; expected a number, got \"{t}\""),
         )),
         Err(_) => Err(invalid(spec, format!("expected a number, got \"{t}\""))),
     }
@@ -637,17 +642,13 @@ impl ParamSpec {
     /// Sets the parameter from a params file's value: a number, envelope text,
     /// an array of `[time, value, shape]` points, a word, a boolean.
     pub fn set_json(&self, p: &mut Params, v: &Value) -> Result<(), ParamError> {
-        let wrong = |expected: &str| {
-            invalid(
-                self,
-                format!("expected {expected}, got {}", describe(v)),
-            )
-        };
+        let wrong =
+            |expected: &str| invalid(self, format!("expected {expected}, got {}", describe(v)));
         match (self.access, v) {
             (Access::Curve(..) | Access::OptCurve(..), Value::String(s)) => self.set_text(p, s),
             (Access::Curve(..) | Access::OptCurve(..), Value::Number(_) | Value::Array(_)) => {
-                let e: Envelope = serde_json::from_value(v.clone())
-                    .map_err(|e| invalid(self, e.to_string()))?;
+                let e: Envelope =
+                    serde_json::from_value(v.clone()).map_err(|e| invalid(self, e.to_string()))?;
                 match self.access {
                     Access::Curve(_, set) => *set(p) = e,
                     Access::OptCurve(_, set) => *set(p) = Some(e),
@@ -751,19 +752,15 @@ fn describe(v: &Value) -> String {
 }
 
 fn choice_list(c: &[Choice]) -> String {
-    let words: Vec<String> = c
+    let ids: Vec<&str> = c.iter().map(|c| c.id).collect();
+    let aliases: Vec<String> = c
         .iter()
-        .map(|c| {
-            if c.aliases.is_empty() {
-                c.id.to_string()
-            } else {
-                format!("{} (or {})", c.id, c.aliases.join(", "))
-            }
-        })
+        .flat_map(|c| c.aliases.iter().map(move |a| format!("{a} for {}", c.id)))
         .collect();
-    match words.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-        _ => words.join(""),
+    if aliases.is_empty() {
+        ids.join(", ")
+    } else {
+        format!("{} ({})", ids.join(", "), aliases.join(", "))
     }
 }
 

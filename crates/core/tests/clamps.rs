@@ -147,10 +147,34 @@ fn bounded_parameters_are_clamped_with_a_line_each() {
             7.0,
             4.0,
         ),
-        (|p, v| p.recency = gar_core::Envelope::from(v), |s| s.recency, "recency", -0.1, 0.0),
-        (|p, v| p.recency = gar_core::Envelope::from(v), |s| s.recency, "recency", 1.2, 1.0),
-        (|p, v| p.wet = gar_core::Envelope::from(v), |s| s.wet, "wet", -5.0, 0.0),
-        (|p, v| p.wet = gar_core::Envelope::from(v), |s| s.wet, "wet", 150.0, 100.0),
+        (
+            |p, v| p.recency = gar_core::Envelope::from(v),
+            |s| s.recency,
+            "recency",
+            -0.1,
+            0.0,
+        ),
+        (
+            |p, v| p.recency = gar_core::Envelope::from(v),
+            |s| s.recency,
+            "recency",
+            1.2,
+            1.0,
+        ),
+        (
+            |p, v| p.wet = gar_core::Envelope::from(v),
+            |s| s.wet,
+            "wet",
+            -5.0,
+            0.0,
+        ),
+        (
+            |p, v| p.wet = gar_core::Envelope::from(v),
+            |s| s.wet,
+            "wet",
+            150.0,
+            100.0,
+        ),
         (
             |p, v| p.time_jitter_ms = v.into(),
             |s| s.time_jitter_ms,
@@ -158,7 +182,13 @@ fn bounded_parameters_are_clamped_with_a_line_each() {
             -3.0,
             0.0,
         ),
-        (|p, v| p.alpha = gar_core::Envelope::from(v), |s| s.alpha, "alpha", 0.005, 0.01),
+        (
+            |p, v| p.alpha = gar_core::Envelope::from(v),
+            |s| s.alpha,
+            "alpha",
+            0.005,
+            0.01,
+        ),
     ];
     for (set, get, flag, given, want) in cases {
         let mut p = Params::default();
@@ -303,8 +333,14 @@ fn setters() -> [(Setter, &'static str); 11] {
         (|p, v| p.alpha = gar_core::Envelope::from(v), "alpha"),
         (|p, v| p.floor_db = gar_core::Envelope::from(v), "floor_db"),
         (|p, v| p.transient_weight = v, "transient_weight"),
-        (|p, v| p.time_jitter_ms = gar_core::Envelope::from(v), "time_jitter_ms"),
-        (|p, v| p.pitch_jitter_st = gar_core::Envelope::from(v), "pitch_jitter_st"),
+        (
+            |p, v| p.time_jitter_ms = gar_core::Envelope::from(v),
+            "time_jitter_ms",
+        ),
+        (
+            |p, v| p.pitch_jitter_st = gar_core::Envelope::from(v),
+            "pitch_jitter_st",
+        ),
         (|p, v| p.recency = gar_core::Envelope::from(v), "recency"),
         (|p, v| p.wet = gar_core::Envelope::from(v), "wet"),
         (|p, v| p.duration_s = Some(v), "duration_s"),
