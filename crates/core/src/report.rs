@@ -273,15 +273,56 @@ impl Report {
         let plural =
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         t += &format!("seed    {}\n", self.seed);
+        // With alpha or the floor varying, the attention shown is the one at
+        // output time 0; the per-hop values are in the report.
+        let varies = ["alpha", "floor_db"]
+            .iter()
+            .any(|k| self.plan.values.contains_key(*k));
         t += &format!(
-            "grains  {}, {} active ({:.1}%), mean score {:.4}, floor {:.4}, effective {:.1}\n",
+            "grains  {}, {} active ({:.1}%), mean score {:.4}, floor {:.4}, effective {:.1}{}\n",
             plural(a.candidates, "candidate", "candidates"),
             a.active,
             100.0 * a.active as f64 / a.candidates as f64,
             a.mean_score,
             a.floor_value,
-            a.effective_grains
+            a.effective_grains,
+            if varies { " (at output time 0)" } else { "" }
         );
+        if let Some(d) = &self.diversity
+            && let (Some(first), Some(last)) = (d.first(), d.last())
+        {
+            t += &format!(
+                "solved  alpha {} for diversity {} % ({} control point{}{})\n",
+                if d.len() == 1 {
+                    crate::params::num(first.alpha)
+                } else {
+                    format!(
+                        "{} .. {}",
+                        crate::params::num(first.alpha),
+                        crate::params::num(last.alpha)
+                    )
+                },
+                if d.len() == 1 {
+                    crate::params::num(first.diversity)
+                } else {
+                    format!(
+                        "{} .. {}",
+                        crate::params::num(first.diversity),
+                        crate::params::num(last.diversity)
+                    )
+                },
+                d.len(),
+                if d.len() == 1 { "" } else { "s" },
+                if d.len() == 1 {
+                    format!(
+                        ", {:.1} effective of {} active",
+                        first.effective, first.active
+                    )
+                } else {
+                    ", per hop in the report".to_string()
+                }
+            );
+        }
         let u = &self.usage;
         t += &format!(
             "plan    {}, {} used ({:.1}% of candidates), most used #{} at {:.3} s ({}x)\n",
