@@ -259,6 +259,8 @@ struct StagedExports {
     size: (u32, u32),
     plot: Option<(Slot, gar_plot::PlotFormat)>,
     csv: Option<[Slot; 2]>,
+    /// The CSV prefix (channels 1.. of an independent run add their own files).
+    csv_prefix: Option<PathBuf>,
 }
 
 impl ExportPlan {
@@ -305,6 +307,7 @@ impl ExportPlan {
             size: self.size,
             plot,
             csv,
+            csv_prefix: self.csv.clone(),
         })
     }
 }
@@ -323,9 +326,24 @@ impl StagedExports {
     /// Writes the CSV tables and draws the picture into their staged files.
     fn write(&self, outs: &mut Outputs, run: &Finished) -> Result<(), Failure> {
         if let Some([cs, ps]) = self.csv {
-            let (c, p) = csv_tables(run.report);
+            let r = run.report;
+            let (c, p) = csv_tables(&r.analysis, &r.plan, &r.usage);
             outs.write(cs, c.as_bytes())?;
             outs.write(ps, p.as_bytes())?;
+            // Independent channels: PREFIX.chN.candidates.csv and
+            // PREFIX.chN.plan.csv for channels 1.. (the plain names are channel 0's).
+            if let (Some(chs), Some(prefix)) = (&r.channels, &self.csv_prefix) {
+                for ch in chs.iter().filter(|c| c.channel > 0) {
+                    let mut pre = prefix.as_os_str().to_owned();
+                    pre.push(format!(".ch{}", ch.channel));
+                    let [cp, pp] = csv_paths(Path::new(&pre));
+                    let cs = outs.stage(&cp, "--csv", "CSV file")?;
+                    let ps = outs.stage(&pp, "--csv", "CSV file")?;
+                    let (c, p) = csv_tables(&ch.analysis, &ch.plan, &ch.usage);
+                    outs.write(cs, c.as_bytes())?;
+                    outs.write(ps, p.as_bytes())?;
+                }
+            }
         }
         if let Some((slot, fmt)) = self.plot {
             let name = run.source.display_name();
@@ -663,9 +681,12 @@ pub fn csv_paths(prefix: &Path) -> [PathBuf; 2] {
 
 /// The two CSV tables of a report. Numbers use Rust's shortest round-trip form,
 /// the same digits as the JSON report.
-pub fn csv_tables(r: &Report) -> (String, String) {
+pub fn csv_tables(
+    a: &gar_core::report::AnalysisReport,
+    p: &gar_core::report::PlanReport,
+    u: &gar_core::report::UsageReport,
+) -> (String, String) {
     use std::fmt::Write;
-    let a = &r.analysis;
     let mut cands = String::from("index,start_s,rms_power,score,active,prob,usage\n");
     for i in 0..a.candidates {
         let _ = writeln!(
@@ -676,10 +697,9 @@ pub fn csv_tables(r: &Report) -> (String, String) {
             a.score[i],
             u8::from(a.active_mask[i]),
             a.prob[i],
-            r.usage.counts[i]
+            u.counts[i]
         );
     }
-    let p = &r.plan;
     // The per-hop values of the parameters that vary, one column each.
     let cols: Vec<(&String, Vec<f64>)> = p
         .values
@@ -693,12 +713,18 @@ pub fn csv_tables(r: &Report) -> (String, String) {
         })
         .collect();
     let mut plan = String::from("hop,pos_s,grain,pitch_st");
+    if !p.pan.is_empty() {
+        plan += ",pan";
+    }
     for (k, _) in &cols {
         plan += &format!(",{k}");
     }
     plan.push('\n');
     for h in 0..p.hops {
         let _ = write!(plan, "{h},{},{},{}", p.pos_s[h], p.grain[h], p.pitch_st[h]);
+        if let Some(u) = p.pan.get(h) {
+            let _ = write!(plan, ",{u}");
+        }
         for (_, v) in &cols {
             let _ = write!(plan, ",{}", v.get(h).copied().unwrap_or(f64::NAN));
         }

@@ -41,6 +41,20 @@ pub fn with_flag(msg: &str) -> String {
     }
 }
 
+/// Every word of `msg` that is a parameter's id written as its flag.
+pub fn flags_in(msg: &str) -> String {
+    msg.split(' ')
+        .map(|w| {
+            let core = w.trim_end_matches([',', ':', ';', '.']);
+            match table::PARAMS.iter().find(|s| s.id == core) {
+                Some(s) => format!("--{}{}", s.flag, &w[core.len()..]),
+                None => w.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Reads a params file (`--params`): TOML by `.toml`, JSON by `.json`; the
 /// errors name the file and the key.
 fn read_params_file(path: &Path) -> Result<paramfile::Layer, Failure> {
@@ -98,11 +112,14 @@ pub fn params_from_flags(
 /// A parameter error in the words of the command line.
 fn err_text(e: &ParamError) -> String {
     match e {
-        ParamError::Conflict { name, other, .. } => format!(
-            "{} and {} cannot be given together: diversity solves alpha (give one of them)",
-            flag_of(other),
-            flag_of(name)
-        ),
+        ParamError::Conflict { name, other, .. } if (*name, *other) == ("diversity", "alpha") => {
+            format!(
+                "{} and {} cannot be given together: diversity solves alpha (give one of them)",
+                flag_of(other),
+                flag_of(name)
+            )
+        }
+        ParamError::Conflict { message, .. } => flags_in(message),
         ParamError::Invalid { name, message } => format!("{}: {message}", flag_of(name)),
         ParamError::Envelope { name, error } => format!("{}: {error}", flag_of(name)),
         e => with_flag(&e.to_string()),

@@ -148,6 +148,13 @@ pub fn footprint(s: &Settings, channels: usize, frames: u64, wants: &Wants) -> F
         0
     };
     let hops = gar_core::plan::max_hops(s) as u64;
+    let plans = if s.channels == ChannelMode::Independent {
+        ch.max(1)
+    } else {
+        1
+    };
+    // With a spread, each hop also keeps its pan (4 B, 12 B of JSON).
+    let pan_bytes = if s.spreads() { 4 + 12 } else { 0 };
     let cands = gar_core::analysis::candidate_count(s) as u64;
     // Per hop: the plan (16 B), its placement (40 B), the report's copy (16 B), slack;
     // JSON/CSV text (grown by doubling). Per candidate: start, power, score, probability,
@@ -160,7 +167,7 @@ pub fn footprint(s: &Settings, channels: usize, frames: u64, wants: &Wants) -> F
         .filter(|(_, c)| c.constant_value().is_none())
         .count() as u64
         + 1;
-    let mut per_hop = 96 + 8 * varying;
+    let mut per_hop = 96 + 8 * varying + pan_bytes;
     let mut per_cand = 160;
     if wants.json {
         per_hop += 160 + 24 * varying;
@@ -177,9 +184,11 @@ pub fn footprint(s: &Settings, channels: usize, frames: u64, wants: &Wants) -> F
         input,
         analysis,
         render: render.saturating_add(wet_mix),
+        // One plan (and analysis) per channel with `channels independent`.
         plan: hops
             .saturating_mul(per_hop)
             .saturating_add(cands.saturating_mul(per_cand))
+            .saturating_mul(plans)
             .saturating_add(picture),
     }
 }

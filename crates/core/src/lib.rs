@@ -45,6 +45,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Clone, Debug)]
 pub struct Prepared {
     pub settings: Settings,
+    /// Channel 0's analysis, attention and plan (the only ones unless the
+    /// channels are independent).
     pub analysis: Analysis,
     pub attention: Attention,
     pub plan: Plan,
@@ -57,29 +59,97 @@ pub struct Prepared {
     /// The diversity's control points and the alpha solved at each
     /// (docs/algorithm.md, section 13); empty without `diversity`.
     pub diversity: Vec<diversity::ControlPoint>,
+    /// With `channels independent` on a source of several channels: channels
+    /// 1, 2, ... (section 14), each with its own analysis, attention and plan.
+    pub others: Vec<ChannelPlan>,
+    /// The number of source channels.
+    pub source_channels: usize,
 }
 
-/// Analyses `channels` (planar, equal lengths), gates and weighs the candidates
-/// and draws the plan with `seed`.
-pub fn prepare(
+/// One channel's own analysis, attention and plan (`channels independent`).
+#[derive(Clone, Debug)]
+pub struct ChannelPlan {
+    /// The source channel (and output channel) it belongs to.
+    pub channel: usize,
+    /// Its RNG seed, [`channel_seed`]`(seed, channel)`.
+    pub seed: u64,
+    pub analysis: Analysis,
+    pub attention: Attention,
+    pub plan: Plan,
+    pub diversity: Vec<diversity::ControlPoint>,
+}
+
+impl Prepared {
+    /// The number of source channels the run was prepared from.
+    pub fn settings_source_channels(&self) -> usize {
+        self.source_channels
+    }
+
+    /// Every channel's plan: channel 0 (the run's own fields), then the
+    /// others. One entry unless the channels are independent.
+    pub fn channel_plans(&self) -> Vec<ChannelView<'_>> {
+        let mut v = vec![ChannelView {
+            channel: 0,
+            seed: self.seed,
+            analysis: &self.analysis,
+            attention: &self.attention,
+            plan: &self.plan,
+            diversity: &self.diversity,
+        }];
+        v.extend(self.others.iter().map(|c| ChannelView {
+            channel: c.channel,
+            seed: c.seed,
+            analysis: &c.analysis,
+            attention: &c.attention,
+            plan: &c.plan,
+            diversity: &c.diversity,
+        }));
+        v
+    }
+}
+
+/// A borrowed view of one channel's plan (see [`Prepared::channel_plans`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ChannelView<'a> {
+    pub channel: usize,
+    pub seed: u64,
+    pub analysis: &'a Analysis,
+    pub attention: &'a Attention,
+    pub plan: &'a Plan,
+    pub diversity: &'a [diversity::ControlPoint],
+}
+
+/// The seed of channel `c` under `channels independent` (docs/algorithm.md,
+/// section 14): channel 0 keeps the run's seed (so a mono source gives the
+/// same output as `linked`); channel `c >= 1` gets SplitMix64's output for
+/// the state `seed + c * 0x9E3779B97F4A7C15` (wrapping), a well-mixed,
+/// documented derivation that any implementation can repeat.
+pub fn channel_seed(seed: u64, c: usize) -> u64 {
+    if c == 0 {
+        return seed;
+    }
+    let mut z = seed.wrapping_add((c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// One plan: analysis of `channels` (mixed), the diversity's alpha, the
+/// attention, the plan drawn with `seed`.
+fn plan_one(
     channels: &[&[f32]],
-    sample_rate: u32,
-    params: &Params,
-    preset: Preset,
+    settings: &Settings,
+    wet_gain: f32,
     seed: u64,
-) -> Result<Prepared, ParamError> {
-    let len = channels.first().map_or(0, |c| c.len());
-    let settings = params.resolve(preset, sample_rate, len)?;
-    let peak = wet_peak(channels, settings.channels);
-    // Section 2: the wet source (and the dry, by the same gain) at peak 0.99,
-    // except with `--normalize none`, where nothing is scaled anywhere.
-    let wet_gain = if peak > 0.0 && settings.normalize != Normalize::None {
-        (0.99 / peak as f64) as f32
-    } else {
-        1.0
-    };
-    let analysis = analysis::analyze(channels, &settings, wet_gain);
-    let mut settings = settings;
+) -> (
+    Settings,
+    Analysis,
+    Attention,
+    Plan,
+    Vec<diversity::ControlPoint>,
+) {
+    let analysis = analysis::analyze(channels, settings, wet_gain);
+    let mut settings = settings.clone();
     let control = diversity::apply(&analysis.score, &mut settings);
     let attention = attention::attend(
         &analysis.score,
@@ -99,14 +169,94 @@ pub fn prepare(
             seed,
         )
     };
+    (settings, analysis, attention, plan, control)
+}
+
+/// Analyses `channels` (planar, equal lengths), gates and weighs the candidates
+/// and draws the plan with `seed` (one plan per channel with `channels
+/// independent`).
+pub fn prepare(
+    channels: &[&[f32]],
+    sample_rate: u32,
+    params: &Params,
+    preset: Preset,
+    seed: u64,
+) -> Result<Prepared, ParamError> {
+    let len = channels.first().map_or(0, |c| c.len());
+    let settings = params.resolve(preset, sample_rate, len)?;
+    settings.check_channels(channels.len())?;
+    let peak = wet_peak(channels, settings.channels);
+    // Section 2: the wet source (and the dry, by the same gain) at peak 0.99,
+    // except with `--normalize none`, where nothing is scaled anywhere.
+    let wet_gain = if peak > 0.0 && settings.normalize != Normalize::None {
+        (0.99 / peak as f64) as f32
+    } else {
+        1.0
+    };
+    let independent = settings.channels == ChannelMode::Independent && channels.len() > 1;
+    let (settings0, analysis, attention, plan, control) = if independent {
+        plan_one(&channels[..1], &settings, wet_gain, seed)
+    } else {
+        plan_one(channels, &settings, wet_gain, seed)
+    };
+    let mut others = Vec::new();
+    if independent {
+        // Each further channel on its own (in parallel: the plans are
+        // independent and each is deterministic).
+        use rayon::prelude::*;
+        others = (1..channels.len())
+            .into_par_iter()
+            .map(|c| {
+                let sd = channel_seed(seed, c);
+                let (_, analysis, attention, plan, diversity) =
+                    plan_one(&channels[c..c + 1], &settings, wet_gain, sd);
+                ChannelPlan {
+                    channel: c,
+                    seed: sd,
+                    analysis,
+                    attention,
+                    plan,
+                    diversity,
+                }
+            })
+            .collect();
+    }
+    let mut settings = settings0;
+    // Adjustments the diversity made on other channels (each once).
+    for c in &others {
+        for p in &c.diversity {
+            if p.clamped && p.alpha <= diversity::ALPHA_MIN {
+                let line = format!(
+                    "channel {}: diversity {} % asks for more grains than alpha {} gives",
+                    c.channel,
+                    params::num(p.diversity),
+                    params::num(diversity::ALPHA_MIN)
+                );
+                if !settings.adjustments.contains(&line) {
+                    settings.adjustments.push(line);
+                }
+                break;
+            }
+        }
+    }
     let mut warnings = Vec::new();
     if peak == 0.0 {
         warnings.push("the source is silent: the output is silence".to_string());
-    } else if attention.fallback {
-        warnings.push(
-            "no grain cleared the floor: only the highest-scoring grain is used (lower --floor-db)"
-                .to_string(),
-        );
+    } else {
+        for v in
+            std::iter::once((0, &attention)).chain(others.iter().map(|c| (c.channel, &c.attention)))
+        {
+            if v.1.fallback {
+                let who = if independent {
+                    format!("channel {}: ", v.0)
+                } else {
+                    String::new()
+                };
+                warnings.push(format!(
+                    "{who}no grain cleared the floor: only the highest-scoring grain is used (lower --floor-db)"
+                ));
+            }
+        }
     }
     Ok(Prepared {
         settings,
@@ -117,6 +267,8 @@ pub fn prepare(
         wet_gain,
         warnings,
         diversity: control,
+        others,
+        source_channels: channels.len(),
     })
 }
 
@@ -175,19 +327,59 @@ pub(crate) fn mix_block(channels: &[&[f32]], a: usize, out: &mut [f32]) {
     }
 }
 
-/// The wet source of a run: every channel (linked) or the mono mix.
+/// The wet source of each output channel: every channel (linked,
+/// independent) or the mono mix, and with a spread a mono source in both
+/// output channels (section 14).
 fn wet_source<'a>(
     s: &Settings,
     channels: &[&'a [f32]],
     mix: &'a mut Option<SampleBuf>,
 ) -> Vec<&'a [f32]> {
-    if s.channels == ChannelMode::Mono && channels.len() > 1 {
+    let v = if s.channels == ChannelMode::Mono && channels.len() > 1 {
         vec![mix.insert(mono_mix(channels)).as_slice()]
     } else if s.channels == ChannelMode::Mono {
         vec![channels[0]]
     } else {
         channels.to_vec()
+    };
+    if s.spreads() && v.len() == 1 {
+        vec![v[0], v[0]]
+    } else {
+        v
     }
+}
+
+/// The plans of a run as render parts: one for all output channels, or one
+/// per channel (independent); with a spread, the pan law of the source.
+fn render_parts(p: &Prepared, out_channels: usize) -> Vec<render::Part<'_>> {
+    let s = &p.settings;
+    if !p.others.is_empty() {
+        return p
+            .channel_plans()
+            .into_iter()
+            .map(|c| render::Part {
+                plan: c.plan,
+                analysis: c.analysis,
+                first: c.channel,
+                count: 1,
+                pan: None,
+            })
+            .collect();
+    }
+    // A mono grain (one source channel, or the mono mix) is placed with the
+    // equal-power law; a stereo grain is balanced.
+    let mono = s.channels == ChannelMode::Mono || p.settings_source_channels() == 1;
+    vec![render::Part {
+        plan: &p.plan,
+        analysis: &p.analysis,
+        first: 0,
+        count: out_channels,
+        pan: s.spreads().then_some(if mono {
+            render::PanLaw::EqualPower
+        } else {
+            render::PanLaw::Balance
+        }),
+    }]
 }
 
 fn render_job<'a>(p: &'a Prepared, wet_src: &'a [&'a [f32]]) -> render::RenderJob<'a> {
@@ -207,15 +399,8 @@ fn render_job<'a>(p: &'a Prepared, wet_src: &'a [&'a [f32]]) -> render::RenderJo
         sample_rate: s.sample_rate,
         count_over: s.normalize == Normalize::None,
     };
-    render::RenderJob::new(
-        &p.plan,
-        &p.analysis,
-        s,
-        wet_src,
-        p.wet_gain,
-        s.output_len(),
-        fin,
-    )
+    let parts = render_parts(p, wet_src.len());
+    render::RenderJob::with_parts(&parts, s, wet_src, p.wet_gain, s.output_len(), fin)
 }
 
 /// The level decision for finished samples that measured `m` (the loudness
@@ -255,6 +440,26 @@ pub fn render_prepared_unscaled(p: &Prepared, channels: &[&[f32]]) -> (Vec<Sampl
         level::loudness(&chs, p.settings.sample_rate)
     });
     (out, level)
+}
+
+/// [`render_prepared`] into buffers the caller owns (the Python bindings'
+/// numpy arrays, a studio's playback buffers): one per output channel
+/// ([`Settings::output_channels`] of the source's channel count), each
+/// [`Settings::output_len`] frames; their contents are overwritten. Same
+/// samples as [`render_prepared`]. Returns the level.
+///
+/// # Panics
+/// If the buffers are not that many or not that long.
+pub fn render_prepared_into(p: &Prepared, channels: &[&[f32]], out: &mut [&mut [f32]]) -> Level {
+    let mut mix = None;
+    let wet_src = wet_source(&p.settings, channels, &mut mix);
+    let m = render_job(p, &wet_src).render_into(out);
+    let level = decide_level(p, m, || {
+        let chs: Vec<&[f32]> = out.iter().map(|c| &c[..]).collect();
+        level::loudness(&chs, p.settings.sample_rate)
+    });
+    finish::scale(out, level.gain);
+    level
 }
 
 /// Renders a prepared run without holding the output: blocks of finished

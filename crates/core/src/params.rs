@@ -92,6 +92,9 @@ pub enum ChannelMode {
     Linked,
     /// Mix to mono first (the original's behaviour).
     Mono,
+    /// Every channel attends to its own salient moments: one analysis,
+    /// attention and plan per channel (section 14).
+    Independent,
 }
 
 impl ChannelMode {
@@ -99,12 +102,14 @@ impl ChannelMode {
         match self {
             Self::Linked => "linked",
             Self::Mono => "mono",
+            Self::Independent => "independent",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_lowercase().as_str() {
             "linked" => Some(Self::Linked),
             "mono" => Some(Self::Mono),
+            "independent" => Some(Self::Independent),
             _ => None,
         }
     }
@@ -336,6 +341,8 @@ pub struct Params {
     pub recency: Envelope,
     /// Wet share of the output, percent 0..100. Default 100.
     pub wet: Envelope,
+    /// Stereo spread of the grains, 0..1 (section 14). Default 0.
+    pub spread: Envelope,
     /// Output duration, seconds; `None` = the source duration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
@@ -380,6 +387,7 @@ impl Params {
             pitch_st: z(),
             recency: z(),
             wet: z(),
+            spread: z(),
             duration_s: None,
             channels: ChannelMode::Linked,
             attention_norm: AttentionNorm::Range,
@@ -499,6 +507,8 @@ pub struct Settings {
     pub pitch_st: f64,
     pub recency: f64,
     pub wet: f64,
+    /// Spread at output time 0 (see `curves.spread`).
+    pub spread: f64,
     /// Output duration, seconds.
     pub duration_s: f64,
     pub channels: ChannelMode,
@@ -531,6 +541,7 @@ pub struct Curves {
     pub pitch_st: ResolvedEnvelope,
     pub recency: ResolvedEnvelope,
     pub wet: ResolvedEnvelope,
+    pub spread: ResolvedEnvelope,
     /// Section 13; `None` when alpha is given.
     pub diversity: Option<ResolvedEnvelope>,
 }
@@ -547,7 +558,7 @@ impl Curves {
                 .is_none_or(|d| d.constant_value().is_some())
     }
     /// `(id, curve)` of each, in the table's order (diversity apart).
-    pub fn list(&self) -> [(&'static str, &ResolvedEnvelope); 9] {
+    pub fn list(&self) -> [(&'static str, &ResolvedEnvelope); 10] {
         [
             ("grain_ms", &self.grain_ms),
             ("hop_ms", &self.hop_ms),
@@ -558,6 +569,7 @@ impl Curves {
             ("pitch_st", &self.pitch_st),
             ("recency", &self.recency),
             ("wet", &self.wet),
+            ("spread", &self.spread),
         ]
     }
     /// Whether the attention itself (alpha, floor or diversity) changes over time.
@@ -614,12 +626,39 @@ impl Settings {
     pub fn output_len(&self) -> usize {
         (self.duration_s * self.sample_rate as f64).round() as usize
     }
-    /// Number of output channels for a source of `source_channels` channels.
+    /// Number of output channels for a source of `source_channels` channels:
+    /// two with a spread (section 14), one for mono, else one per source channel.
     pub fn output_channels(&self, source_channels: usize) -> usize {
+        if self.spreads() {
+            return 2;
+        }
         match self.channels {
             ChannelMode::Mono => 1,
-            ChannelMode::Linked => source_channels,
+            ChannelMode::Linked | ChannelMode::Independent => source_channels,
         }
+    }
+
+    /// Whether grains are spread over the stereo field: the spread is above
+    /// 0 somewhere.
+    pub fn spreads(&self) -> bool {
+        self.curves.spread.values().iter().any(|&v| v > 0.0)
+    }
+
+    /// Whether a source of `source_channels` can take these settings: a
+    /// spread needs one or two source channels (or mono).
+    pub fn check_channels(&self, source_channels: usize) -> Result<(), ParamError> {
+        if self.spreads() && self.channels != ChannelMode::Mono && source_channels > 2 {
+            return Err(ParamError::Conflict {
+                name: "spread",
+                other: "channels",
+                message: format!(
+                    "spread places grains between two speakers, but the source has {source_channels} \
+                     channels; use channels mono (mix first, then spread), or channels \
+                     independent or linked without spread"
+                ),
+            });
+        }
+        Ok(())
     }
     /// Whether grains are pitch-shifted by jitter at output time 0
     /// (docs/algorithm.md, section 6: jitter > 0.001 st).
@@ -771,6 +810,16 @@ impl Params {
                 Access::Choice(..) | Access::Switch(..) | Access::Count(..) => {}
             }
         }
+        if out.channels == ChannelMode::Independent && out.spread.max_value() > 0.0 {
+            return Err(ParamError::Conflict {
+                name: "spread",
+                other: "channels",
+                message: "spread with channels independent: one pan per grain needs one plan \
+                          for all channels; use channels linked (or mono) with spread, or \
+                          independent without it"
+                    .into(),
+            });
+        }
         Ok((out, c.adjustments))
     }
 
@@ -895,6 +944,7 @@ impl Params {
             pitch_st: place("pitch_st", &e.pitch_st)?,
             recency: place("recency", &e.recency)?,
             wet: place("wet", &e.wet)?,
+            spread: place("spread", &e.spread)?,
             diversity: match &e.diversity {
                 Some(d) => Some(place("diversity", d)?),
                 None => None,
@@ -919,6 +969,7 @@ impl Params {
             pitch_st: at0(&curves.pitch_st),
             recency: at0(&curves.recency),
             wet: at0(&curves.wet),
+            spread: at0(&curves.spread),
             duration_s: duration,
             channels: e.channels,
             attention_norm: e.attention_norm,

@@ -33,6 +33,9 @@ pub struct Plan {
     /// Source length of each hop's grain, frames, when the grain length
     /// varies over time; empty: every grain is the analysis' grain length.
     pub len: Vec<u32>,
+    /// Pan position of each hop's grain in [-1, 1] (docs/algorithm.md,
+    /// section 14), with a spread; empty without.
+    pub pan: Vec<f32>,
     /// The value used at every hop of each parameter that varies over time
     /// (docs/algorithm.md, section 12), in the parameter table's order.
     pub values: Vec<HopValues>,
@@ -320,6 +323,7 @@ pub fn make_plan(prob: &[f64], s: &Settings, seed: u64) -> Plan {
     let tj = s.time_jitter_s();
     let pj = s.pitch_jitter_st;
     let pitch = s.pitch_active();
+    let spread = s.spread;
     let mut plan = Plan {
         grain: Vec::with_capacity(h_count),
         pos_s: Vec::with_capacity(h_count),
@@ -345,10 +349,15 @@ pub fn make_plan(prob: &[f64], s: &Settings, seed: u64) -> Plan {
         } else {
             0.0
         };
+        // Section 14: the pan, after the time offset, only with a spread.
+        if spread > 0.0 {
+            plan.pan
+                .push((spread * (2.0 * uniform(&mut rng) - 1.0)) as f32);
+        }
         recent = [Some(j as u32), recent[0], recent[1]];
         plan.grain.push(g);
         plan.pos_s.push(h as f64 * hop + offset);
-        plan.pitch_st.push(shift as f32);
+        plan.pitch_st.push((s.pitch_st + shift) as f32);
     }
     plan
 }
@@ -392,6 +401,7 @@ pub fn make_plan_varying(
     let d_end = s.duration_s + 1e-9 * s.duration_s.max(1.0);
     let sr = s.sample_rate as f64;
     let src_len = s.source_len;
+    let spreads = s.spreads();
 
     let mut cur = [
         c.grain_ms.cursor(),
@@ -403,6 +413,7 @@ pub fn make_plan_varying(
         c.pitch_st.cursor(),
         c.recency.cursor(),
         c.wet.cursor(),
+        c.spread.cursor(),
     ];
     let ids = [
         "grain_ms",
@@ -414,6 +425,7 @@ pub fn make_plan_varying(
         "pitch_st",
         "recency",
         "wet",
+        "spread",
     ];
     let record: Vec<bool> = [
         grain_varies,
@@ -425,6 +437,7 @@ pub fn make_plan_varying(
         c.pitch_st.constant_value().is_none(),
         c.recency.constant_value().is_none(),
         c.wet.constant_value().is_none(),
+        c.spread.constant_value().is_none(),
     ]
     .to_vec();
     let cap = if hop_varies { 0 } else { h_fixed };
@@ -452,7 +465,7 @@ pub fn make_plan_varying(
             }
             h as f64 * s.hop_s()
         };
-        let mut v = [0.0f64; 9];
+        let mut v = [0.0f64; 10];
         for (k, cu) in cur.iter_mut().enumerate() {
             v[k] = cu.value_at(t);
         }
@@ -490,6 +503,13 @@ pub fn make_plan_varying(
         } else {
             0.0
         };
+        // Section 14: the pan, after the time offset, only with a spread.
+        if v[9] > 0.0 {
+            plan.pan
+                .push((v[9] * (2.0 * uniform(&mut rng) - 1.0)) as f32);
+        } else if spreads {
+            plan.pan.push(0.0);
+        }
         v[1] = hop_ms;
         v[4] = tj_ms;
         plan.grain.push(g);

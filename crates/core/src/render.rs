@@ -58,11 +58,46 @@ pub struct Placement {
     pub src: usize,
     /// Speed ratio `2^(shift / 12)` (exactly 1 without pitch jitter).
     pub ratio: f64,
+    /// Gains of the two output channels from the grain's pan (section 14);
+    /// `[1, 1]` without spread.
+    pub pan: [f32; 2],
+}
+
+/// How a pan position becomes two channel gains (docs/algorithm.md, section 14).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PanLaw {
+    /// A mono grain: `gL = cos(pi/4 (1 + u))`, `gR = sin(pi/4 (1 + u))`.
+    EqualPower,
+    /// A stereo grain: `gL = min(1, 1 - u)`, `gR = min(1, 1 + u)`.
+    Balance,
+}
+
+impl PanLaw {
+    /// The two gains of pan position `u` in [-1, 1].
+    pub fn gains(self, u: f64) -> [f32; 2] {
+        match self {
+            PanLaw::EqualPower => {
+                let a = std::f64::consts::FRAC_PI_4 * (1.0 + u);
+                [a.cos() as f32, a.sin() as f32]
+            }
+            PanLaw::Balance => [(1.0 - u).min(1.0) as f32, (1.0 + u).min(1.0) as f32],
+        }
+    }
 }
 
 /// The placements of a plan, sorted by output position (stable on hop order),
 /// and the length of the buffer that holds them all.
 pub fn placements(plan: &Plan, analysis: &Analysis, s: &Settings) -> (Vec<Placement>, usize) {
+    placements_panned(plan, analysis, s, PanLaw::EqualPower)
+}
+
+/// [`placements`] with the plan's pans (if any) turned into gains by `law`.
+pub fn placements_panned(
+    plan: &Plan,
+    analysis: &Analysis,
+    s: &Settings,
+    law: PanLaw,
+) -> (Vec<Placement>, usize) {
     let sr = s.sample_rate as f64;
     let l = analysis.grain_len;
     let mut v: Vec<Placement> = (0..plan.hops())
@@ -81,6 +116,7 @@ pub fn placements(plan: &Plan, analysis: &Analysis, s: &Settings) -> (Vec<Placem
                 len,
                 src: analysis.start[plan.grain[h] as usize],
                 ratio,
+                pan: plan.pan.get(h).map_or([1.0, 1.0], |&u| law.gains(u as f64)),
             }
         })
         .collect();
@@ -111,6 +147,8 @@ struct Renderer<'a> {
     windows: &'a [Vec<f32>],
     varispeed: Option<&'a Varispeed>,
     min_window_len: usize,
+    /// Whether the placements' pan gains apply (two output channels).
+    panned: bool,
 }
 
 impl Renderer<'_> {
@@ -147,6 +185,7 @@ impl Renderer<'_> {
     fn block(&self, a: usize, outs: &mut [&mut [f32]], io: &BlockIo, sc: &mut Scratch) {
         let BlockIo {
             srcs,
+            dry,
             gain,
             env_floor,
             fin,
@@ -163,6 +202,7 @@ impl Renderer<'_> {
         for out in outs.iter_mut() {
             out.fill(0.0);
         }
+        let one = [gain];
         for p in &self.pl[touching(self.pl, self.max_len, a, b)] {
             let (k0, k1) = (a.saturating_sub(p.at), (b - p.at).min(p.len));
             if k0 >= k1 {
@@ -174,8 +214,17 @@ impl Renderer<'_> {
             for (e, w) in sc.env[o0..o0 + w.len()].iter_mut().zip(w) {
                 *e += w;
             }
+            // The pan gains multiply the source gain (exactly `gain` at 1).
+            let gains;
+            let g: &[f32] = if self.panned {
+                gains = [gain * p.pan[0], gain * p.pan[1]];
+                &gains
+            } else {
+                &one
+            };
             if p.ratio == 1.0 {
-                for (out, src) in outs.iter_mut().zip(srcs) {
+                for (c, (out, src)) in outs.iter_mut().zip(srcs).enumerate() {
+                    let gain = g[c.min(g.len() - 1)];
                     let dst = &mut out[o0..o0 + w.len()];
                     let seg = &src[p.src + k0..p.src + k1];
                     for ((d, x), w) in dst.iter_mut().zip(seg).zip(w) {
@@ -184,7 +233,7 @@ impl Renderer<'_> {
                 }
             } else {
                 let vs = self.varispeed.expect("varispeed tables");
-                vs.read_add(srcs, p.src, p.ratio, k0, w, gain, outs, o0, &mut sc.pad);
+                vs.read_add(srcs, p.src, p.ratio, k0, w, g, outs, o0, &mut sc.pad);
             }
         }
         for out in outs.iter_mut() {
@@ -195,12 +244,12 @@ impl Renderer<'_> {
         // Finishing, sample-local, on this block: the dry mix, then (without
         // the DC high-pass, which must run first) the fades.
         if let Some(curve) = fin.wet_curve {
-            for (out, src) in outs.iter_mut().zip(fin.dry) {
+            for (out, src) in outs.iter_mut().zip(dry) {
                 finish::mix_dry_block_varying(out, src, a, curve, fin.sample_rate, fin.dry_gain);
             }
-        } else if let Some(dry) = finish::dry_factor(fin.wet, fin.dry_gain) {
-            for (out, src) in outs.iter_mut().zip(fin.dry) {
-                finish::mix_dry_block(out, src, a, fin.wet, dry);
+        } else if let Some(dryf) = finish::dry_factor(fin.wet, fin.dry_gain) {
+            for (out, src) in outs.iter_mut().zip(dry) {
+                finish::mix_dry_block(out, src, a, fin.wet, dryf);
             }
         }
         if !fin.dc_block {
@@ -215,7 +264,10 @@ impl Renderer<'_> {
 /// gain, the envelope floor, the finishing steps and the output length.
 #[derive(Clone, Copy)]
 struct BlockIo<'a> {
+    /// The wet source of each output channel of the group.
     srcs: &'a [&'a [f32]],
+    /// The dry signal of each output channel of the group.
+    dry: &'a [&'a [f32]],
     gain: f32,
     env_floor: f32,
     fin: &'a Finishing<'a>,
@@ -291,24 +343,148 @@ impl Measured {
     }
 }
 
-/// A plan made ready to render: grain placements, windows, varispeed tables
-/// and the envelope floor. Build it once, then render in memory
-/// ([`RenderJob::render`]) or block by block ([`RenderJob::stream`]); both
-/// give the same samples, bit for bit.
-pub struct RenderJob<'a> {
+/// One plan made ready to render into some of the output channels: its
+/// grain placements, windows, varispeed tables and envelope floor.
+struct Group {
     pl: Vec<Placement>,
     max_len: usize,
     windows: Vec<Vec<f32>>,
     varispeed: Option<Varispeed>,
-    min_window_len: usize,
     env_floor: f32,
+    /// The output channels it renders: `first..first + count`.
+    first: usize,
+    count: usize,
+    /// Whether the pan gains apply.
+    panned: bool,
+    /// The mix's fade-in over its first frames, where the envelope is under
+    /// its floor (`wet * env / floor + dry`): the DC estimate follows it.
+    ramp: Vec<f32>,
+}
+
+/// One plan of a [`RenderJob`]: the plan, its analysis (candidate starts and
+/// grain length), and the output channels it renders.
+#[derive(Clone, Copy, Debug)]
+pub struct Part<'p> {
+    pub plan: &'p Plan,
+    pub analysis: &'p Analysis,
+    /// First output channel and number of channels this plan renders.
+    pub first: usize,
+    pub count: usize,
+    /// With a spread (two output channels), how the pans become gains.
+    pub pan: Option<PanLaw>,
+}
+
+/// Plans made ready to render: one [`Part`] for a linked, mono or spread
+/// run, one per channel for `independent`. Build it once, then render in
+/// memory ([`RenderJob::render`], [`RenderJob::render_into`]) or block by
+/// block ([`RenderJob::stream`]); all give the same samples, bit for bit.
+pub struct RenderJob<'a> {
+    groups: Vec<Group>,
+    min_window_len: usize,
+    /// The wet source of each output channel (a mono source spread to
+    /// stereo is the same slice twice).
     srcs: &'a [&'a [f32]],
     gain: f32,
     out_len: usize,
     fin: Finishing<'a>,
-    /// The mix's fade-in over its first frames, where the envelope is under
-    /// its floor (`wet * env / floor + dry`): the DC estimate follows it.
-    ramp: Vec<f32>,
+}
+
+impl Group {
+    fn new(
+        part: &Part<'_>,
+        s: &Settings,
+        min_window_len: usize,
+        out_len: usize,
+        fin: &Finishing<'_>,
+    ) -> Group {
+        let (pl, buf_len) = placements_panned(
+            part.plan,
+            part.analysis,
+            s,
+            part.pan.unwrap_or(PanLaw::EqualPower),
+        );
+        let max_len = pl.iter().map(|p| p.len).max().unwrap_or(0);
+        let grain_len = part.analysis.grain_len;
+        // One window table per distinct grain length (varispeed makes a few
+        // dozen for small jitter), unless they would take more than 32 MB: then
+        // only the unshifted length is tabled and the rest computed per grain.
+        let mut lens: Vec<usize> = pl.iter().map(|p| p.len).collect();
+        lens.push(grain_len);
+        lens.sort_unstable();
+        lens.dedup();
+        if lens.iter().sum::<usize>() > WINDOW_TABLE_FLOATS {
+            lens = vec![grain_len];
+        }
+        let windows: Vec<Vec<f32>> = lens
+            .par_iter()
+            .map(|&l| {
+                let mut w = vec![0f32; l];
+                window_into(&mut w, min_window_len);
+                w
+            })
+            .collect();
+        let varispeed = if pl.iter().any(|p| p.ratio != 1.0) {
+            Some(Varispeed::new(pl.iter().map(|p| p.ratio)))
+        } else {
+            None
+        };
+        let mut g = Group {
+            pl,
+            max_len,
+            windows,
+            varispeed,
+            env_floor: 0.0,
+            first: part.first,
+            count: part.count,
+            panned: part.pan.is_some(),
+            ramp: Vec::new(),
+        };
+        // The envelope's maximum over the whole buffer, block by block.
+        let gr = &g;
+        let env_max = (0..buf_len.div_ceil(BLOCK))
+            .into_par_iter()
+            .map_init(
+                || (Vec::<f32>::new(), Vec::<f32>::new()),
+                |(env, ws), bi| {
+                    let a = bi * BLOCK;
+                    env.clear();
+                    env.resize(BLOCK.min(buf_len - a), 0.0);
+                    gr.renderer(min_window_len).envelope(a, env, ws);
+                    env.iter().cloned().fold(0.0f32, f32::max)
+                },
+            )
+            .reduce(|| 0.0, f32::max);
+        g.env_floor = (0.15 * env_max).max(f32::MIN_POSITIVE);
+        if fin.dc_block {
+            // The head where the envelope is under its floor: at most the
+            // first grain (the second starts within half a grain).
+            let n = (2 * max_len).min(out_len).min(buf_len);
+            let mut env = vec![0f32; n];
+            g.renderer(min_window_len)
+                .envelope(0, &mut env, &mut Vec::new());
+            let head = env.iter().position(|&e| e >= g.env_floor).unwrap_or(n);
+            let (w, d) = match finish::dry_factor(fin.wet, 1.0) {
+                Some(_) => (fin.wet as f32, (1.0 - fin.wet) as f32),
+                None => (1.0, 0.0),
+            };
+            g.ramp = env[..head]
+                .iter()
+                .map(|&e| w * (e / g.env_floor) + d)
+                .collect();
+        }
+        g
+    }
+
+    fn renderer(&self, min_window_len: usize) -> Renderer<'_> {
+        Renderer {
+            pl: &self.pl,
+            max_len: self.max_len,
+            windows: &self.windows,
+            varispeed: self.varispeed.as_ref(),
+            min_window_len,
+            panned: self.panned,
+        }
+    }
 }
 
 impl<'a> RenderJob<'a> {
@@ -324,101 +500,70 @@ impl<'a> RenderJob<'a> {
         out_len: usize,
         fin: Finishing<'a>,
     ) -> RenderJob<'a> {
-        let (pl, buf_len) = placements(plan, analysis, s);
-        let max_len = pl.iter().map(|p| p.len).max().unwrap_or(0);
-        let min_window_len = (MIN_WINDOW_S * s.sample_rate as f64).ceil() as usize;
-        // One window table per distinct grain length (varispeed makes a few
-        // dozen for small jitter), unless they would take more than 32 MB: then
-        // only the unshifted length is tabled and the rest computed per grain.
-        let mut lens: Vec<usize> = pl.iter().map(|p| p.len).collect();
-        lens.push(analysis.grain_len);
-        lens.sort_unstable();
-        lens.dedup();
-        if lens.iter().sum::<usize>() > WINDOW_TABLE_FLOATS {
-            lens = vec![analysis.grain_len];
-        }
-        let windows: Vec<Vec<f32>> = lens
-            .par_iter()
-            .map(|&l| {
-                let mut w = vec![0f32; l];
-                window_into(&mut w, min_window_len);
-                w
-            })
-            .collect();
-        let varispeed = if pl.iter().any(|p| p.ratio != 1.0) {
-            Some(Varispeed::new(pl.iter().map(|p| p.ratio)))
-        } else {
-            None
+        let part = Part {
+            plan,
+            analysis,
+            first: 0,
+            count: srcs.len(),
+            pan: None,
         };
-        let mut r = RenderJob {
-            pl,
-            max_len,
-            windows,
-            varispeed,
+        Self::with_parts(&[part], s, srcs, gain, out_len, fin)
+    }
+
+    /// Prepares several plans, each rendering its own output channels (see
+    /// [`Part`]); `srcs` and `fin.dry` hold one slice per output channel.
+    pub fn with_parts(
+        parts: &[Part<'_>],
+        s: &Settings,
+        srcs: &'a [&'a [f32]],
+        gain: f32,
+        out_len: usize,
+        fin: Finishing<'a>,
+    ) -> RenderJob<'a> {
+        let min_window_len = (MIN_WINDOW_S * s.sample_rate as f64).ceil() as usize;
+        let groups = parts
+            .iter()
+            .map(|p| Group::new(p, s, min_window_len, out_len, &fin))
+            .collect();
+        RenderJob {
+            groups,
             min_window_len,
-            env_floor: 0.0,
             srcs,
             gain,
             out_len,
             fin,
-            ramp: Vec::new(),
-        };
-        // The envelope's maximum over the whole buffer, block by block.
-        let rr = &r;
-        let env_max = (0..buf_len.div_ceil(BLOCK))
-            .into_par_iter()
-            .map_init(
-                || (Vec::<f32>::new(), Vec::<f32>::new()),
-                |(env, ws), bi| {
-                    let a = bi * BLOCK;
-                    env.clear();
-                    env.resize(BLOCK.min(buf_len - a), 0.0);
-                    rr.renderer().envelope(a, env, ws);
-                    env.iter().cloned().fold(0.0f32, f32::max)
-                },
-            )
-            .reduce(|| 0.0, f32::max);
-        r.env_floor = (0.15 * env_max).max(f32::MIN_POSITIVE);
-        if fin.dc_block {
-            // The head where the envelope is under its floor: at most the
-            // first grain (the second starts within half a grain).
-            let n = (2 * max_len).min(out_len).min(buf_len);
-            let mut env = vec![0f32; n];
-            r.renderer().envelope(0, &mut env, &mut Vec::new());
-            let head = env.iter().position(|&e| e >= r.env_floor).unwrap_or(n);
-            let (w, d) = match finish::dry_factor(fin.wet, 1.0) {
-                Some(_) => (fin.wet as f32, (1.0 - fin.wet) as f32),
-                None => (1.0, 0.0),
-            };
-            r.ramp = env[..head]
-                .iter()
-                .map(|&e| w * (e / r.env_floor) + d)
-                .collect();
-        }
-        r
-    }
-
-    fn renderer(&self) -> Renderer<'_> {
-        Renderer {
-            pl: &self.pl,
-            max_len: self.max_len,
-            windows: &self.windows,
-            varispeed: self.varispeed.as_ref(),
-            min_window_len: self.min_window_len,
         }
     }
 
     /// Renders block `bi` (overlap-add, envelope division, dry mix and,
     /// without the DC high-pass, the fades) into `outs`.
     fn block(&self, bi: usize, outs: &mut [&mut [f32]], sc: &mut Scratch) {
-        let io = BlockIo {
-            srcs: self.srcs,
-            gain: self.gain,
-            env_floor: self.env_floor,
-            fin: &self.fin,
-            out_len: self.out_len,
-        };
-        self.renderer().block(bi * BLOCK, outs, &io, sc);
+        for g in &self.groups {
+            let range = g.first..g.first + g.count;
+            let io = BlockIo {
+                srcs: &self.srcs[range.clone()],
+                dry: self.fin.dry.get(range.clone()).unwrap_or(&[]),
+                gain: self.gain,
+                env_floor: g.env_floor,
+                fin: &self.fin,
+                out_len: self.out_len,
+            };
+            g.renderer(self.min_window_len)
+                .block(bi * BLOCK, &mut outs[range], &io, sc);
+        }
+    }
+
+    /// The DC fade-in ramp of output channel `c`.
+    fn ramp(&self, c: usize) -> &[f32] {
+        self.groups
+            .iter()
+            .find(|g| (g.first..g.first + g.count).contains(&c))
+            .map_or(&[], |g| g.ramp.as_slice())
+    }
+
+    /// Number of output channels.
+    pub fn channels(&self) -> usize {
+        self.srcs.len()
     }
 
     /// The last finishing steps of block `bi` once the DC estimates it needs
@@ -440,8 +585,8 @@ impl<'a> RenderJob<'a> {
         let fade = self.fin.fade.min(self.out_len / 2);
         let in_fades = a < fade || b > self.out_len - fade;
         let mut peak = 0f32;
-        for (out, d) in outs.iter_mut().zip(dc) {
-            let pk = finish::subtract_dc_block(out, a, d.estimates(), r, &self.ramp);
+        for (c, (out, d)) in outs.iter_mut().zip(dc).enumerate() {
+            let pk = finish::subtract_dc_block(out, a, d.estimates(), r, self.ramp(c));
             if in_fades {
                 finish::fade_block(out, a, self.out_len, self.fin.fade);
             } else {
@@ -479,7 +624,7 @@ impl<'a> RenderJob<'a> {
 
     fn trackers(&self) -> Vec<finish::DcTracker> {
         (0..self.srcs.len())
-            .map(|_| finish::DcTracker::new(self.fin.sample_rate, self.ramp.len()))
+            .map(|c| finish::DcTracker::new(self.fin.sample_rate, self.ramp(c).len()))
             .collect()
     }
 
@@ -525,6 +670,26 @@ impl<'a> RenderJob<'a> {
             .iter()
             .map(|_| SampleBuf::zeroed(self.out_len))
             .collect();
+        let measured = {
+            let mut outs: Vec<&mut [f32]> = out.iter_mut().map(|c| c.as_mut_slice()).collect();
+            self.render_into(&mut outs)
+        };
+        (out, measured)
+    }
+
+    /// [`render`](Self::render) into buffers the caller owns: one per output
+    /// channel ([`channels`](Self::channels)), each `out_len` frames long
+    /// (their contents are overwritten). Returns what was measured.
+    ///
+    /// # Panics
+    /// If the number of buffers or their lengths are not the job's.
+    pub fn render_into(&self, out: &mut [&mut [f32]]) -> Measured {
+        assert_eq!(out.len(), self.srcs.len(), "one buffer per output channel");
+        assert!(
+            out.iter().all(|o| o.len() == self.out_len),
+            "every buffer {} frames long",
+            self.out_len
+        );
         let nblocks = self.nblocks();
         let mut per_block: Vec<Vec<&mut [f32]>> = (0..nblocks).map(|_| Vec::new()).collect();
         for ch in out.iter_mut() {
@@ -541,7 +706,7 @@ impl<'a> RenderJob<'a> {
                     Measured::of(outs, self.fin.count_over)
                 })
                 .reduce(Measured::default, Measured::max);
-            return (out, measured);
+            return measured;
         }
         // Four blocks per thread per batch; the blocks found ready after a
         // batch are finished while the next batch renders (one parallel
@@ -589,7 +754,7 @@ impl<'a> RenderJob<'a> {
             .map(|(j, outs)| self.finish_block(done + j, outs, Some(tr)))
             .reduce(Measured::default, Measured::max);
         measured = measured.max(got);
-        (out, measured)
+        measured
     }
 
     /// Renders block by block, in output order, handing each finished block

@@ -74,6 +74,9 @@ pub struct PlanReport {
     /// Source length of each hop's grain, frames, when the grain length varies.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub len: Vec<u32>,
+    /// Pan position of each hop's grain, -1..1, with a spread (section 14).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pan: Vec<f32>,
     /// The value used at every hop of each parameter that varies.
     pub values: serde_json::Map<String, serde_json::Value>,
 }
@@ -149,21 +152,98 @@ pub struct Report {
     pub analysis: AnalysisReport,
     pub plan: PlanReport,
     pub usage: UsageReport,
+    /// With `channels independent`: every channel's analysis, plan and
+    /// usage (channel 0's are also `analysis`, `plan` and `usage` above).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<ChannelReport>>,
+}
+
+fn analysis_report(c: &crate::ChannelView<'_>, sr: u32) -> AnalysisReport {
+    let n = c.analysis.len();
+    AnalysisReport {
+        candidates: n,
+        active: c.attention.active_count(),
+        mean_score: c.attention.mean_score,
+        floor_value: c.attention.floor_value,
+        effective_grains: c.attention.effective_grains(),
+        start_s: (0..n).map(|i| c.analysis.start_s(i, sr)).collect(),
+        rms_power: c.analysis.rms_power.clone(),
+        score: c.analysis.score.clone(),
+        active_mask: c.attention.active.clone(),
+        prob: c.attention.prob.clone(),
+    }
+}
+
+fn plan_report(plan: &crate::Plan) -> PlanReport {
+    PlanReport {
+        hops: plan.hops(),
+        grain: plan.grain.clone(),
+        pos_s: plan.pos_s.clone(),
+        pitch_st: plan.pitch_st.clone(),
+        len: plan.len.clone(),
+        pan: plan.pan.clone(),
+        values: plan
+            .values
+            .iter()
+            .map(|v| (v.id.to_string(), serde_json::Value::from(v.values.clone())))
+            .collect(),
+    }
+}
+
+fn usage_report(c: &crate::ChannelView<'_>, sr: u32) -> UsageReport {
+    let n = c.analysis.len();
+    let counts = c.plan.usage(n);
+    let unique = counts.iter().filter(|&&c| c > 0).count();
+    // Most used: highest count, lowest index on ties.
+    let mut best = 0;
+    for (i, &k) in counts.iter().enumerate() {
+        if k > counts[best] {
+            best = i;
+        }
+    }
+    UsageReport {
+        unique,
+        most_used: MostUsed {
+            index: best,
+            start_s: c.analysis.start_s(best, sr),
+            count: counts[best],
+        },
+        counts,
+    }
+}
+
+/// One channel's analysis, plan and usage (`channels independent`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ChannelReport {
+    pub channel: usize,
+    /// The channel's seed (docs/algorithm.md, section 14).
+    pub seed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diversity: Option<Vec<crate::diversity::ControlPoint>>,
+    pub analysis: AnalysisReport,
+    pub plan: PlanReport,
+    pub usage: UsageReport,
 }
 
 impl Report {
     pub fn new(p: &Prepared, input: InputInfo, output: Option<OutputInfo>) -> Report {
         let s = &p.settings;
-        let n = p.analysis.len();
-        let counts = p.plan.usage(n);
-        let unique = counts.iter().filter(|&&c| c > 0).count();
-        // Most used: highest count, lowest index on ties.
-        let mut best = 0;
-        for (i, &c) in counts.iter().enumerate() {
-            if c > counts[best] {
-                best = i;
-            }
-        }
+        let sr = s.sample_rate;
+        let views = p.channel_plans();
+        let c0 = &views[0];
+        let channels = (views.len() > 1).then(|| {
+            views
+                .iter()
+                .map(|c| ChannelReport {
+                    channel: c.channel,
+                    seed: c.seed,
+                    diversity: (!c.diversity.is_empty()).then(|| c.diversity.to_vec()),
+                    analysis: analysis_report(c, sr),
+                    plan: plan_report(c.plan),
+                    usage: usage_report(c, sr),
+                })
+                .collect()
+        });
         Report {
             gar_version: crate::VERSION.to_string(),
             input,
@@ -175,42 +255,10 @@ impl Report {
             warnings: p.warnings.clone(),
             seed: p.seed,
             diversity: (!p.diversity.is_empty()).then(|| p.diversity.clone()),
-            analysis: AnalysisReport {
-                candidates: n,
-                active: p.attention.active_count(),
-                mean_score: p.attention.mean_score,
-                floor_value: p.attention.floor_value,
-                effective_grains: p.attention.effective_grains(),
-                start_s: (0..n)
-                    .map(|i| p.analysis.start_s(i, s.sample_rate))
-                    .collect(),
-                rms_power: p.analysis.rms_power.clone(),
-                score: p.analysis.score.clone(),
-                active_mask: p.attention.active.clone(),
-                prob: p.attention.prob.clone(),
-            },
-            plan: PlanReport {
-                hops: p.plan.hops(),
-                grain: p.plan.grain.clone(),
-                pos_s: p.plan.pos_s.clone(),
-                pitch_st: p.plan.pitch_st.clone(),
-                len: p.plan.len.clone(),
-                values: p
-                    .plan
-                    .values
-                    .iter()
-                    .map(|v| (v.id.to_string(), serde_json::Value::from(v.values.clone())))
-                    .collect(),
-            },
-            usage: UsageReport {
-                unique,
-                most_used: MostUsed {
-                    index: best,
-                    start_s: p.analysis.start_s(best, s.sample_rate),
-                    count: counts[best],
-                },
-                counts,
-            },
+            analysis: analysis_report(c0, sr),
+            plan: plan_report(&p.plan),
+            usage: usage_report(c0, sr),
+            channels,
         }
     }
 
@@ -333,6 +381,28 @@ impl Report {
             u.most_used.start_s,
             u.most_used.count
         );
+        if let Some(chs) = &self.channels {
+            for c in chs {
+                t += &format!(
+                    "channel {}: {} active, effective {:.1}, {}, seed {}\n",
+                    c.channel,
+                    c.analysis.active,
+                    c.analysis.effective_grains,
+                    plural(c.usage.unique, "unique grain", "unique grains"),
+                    c.seed
+                );
+            }
+        }
+        if !self.plan.pan.is_empty() {
+            let (lo, hi) = self
+                .plan
+                .pan
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &u| {
+                    (a.min(u), b.max(u))
+                });
+            t += &format!("spread  pans {lo:+.2} .. {hi:+.2} (left -1, right +1)\n");
+        }
         if let Some(o) = &self.output {
             // `bits` is "16", "24" or "32f".
             let format = match o.bits.strip_suffix('f') {

@@ -226,6 +226,11 @@ const CHANNELS: &[Choice] = &[
         aliases: &[],
         doc: "mix to mono first (the original)",
     },
+    Choice {
+        id: "independent",
+        aliases: &[],
+        doc: "each channel attends to its own salient moments: one plan per channel",
+    },
 ];
 const NORMALIZE: &[Choice] = &[
     Choice {
@@ -246,7 +251,7 @@ const NORMALIZE: &[Choice] = &[
 ];
 
 /// Every parameter, in the order `--help`, the report and a UI show them.
-pub static PARAMS: [ParamSpec; 21] = [
+pub static PARAMS: [ParamSpec; 22] = [
     ParamSpec {
         unit: "ms",
         value_name: "MS",
@@ -394,6 +399,14 @@ pub static PARAMS: [ParamSpec; 21] = [
         doc: "Wet share (the rest is the dry source)",
         presets: n7([100.0, 100.0, 100.0, 100.0, 85.0, 100.0, 90.0]),
         ..spec("wet", "wet", field!(curve wet))
+    },
+    ParamSpec {
+        value_name: "S",
+        min: 0.0,
+        max: 1.0,
+        default: "0",
+        doc: "Stereo spread: each grain gets a random pan in [-S, S] (a mono source becomes stereo)",
+        ..spec("spread", "spread", field!(curve spread))
     },
     ParamSpec {
         value_name: "MODE",

@@ -231,7 +231,7 @@ impl Varispeed {
     }
 
     /// Reads the grain from every channel of `srcs` at once (the filter row is
-    /// found once per output sample) and adds it, times `gain * w[i]`, to
+    /// found once per output sample) and adds it, times `gains[c] * w[i]`, to
     /// `outs[c][o0 + i]`: the same arithmetic as [`read`](Self::read) followed
     /// by the multiply-add.
     // Nine arguments: the hot inner call of rendering takes the grain's
@@ -245,7 +245,7 @@ impl Varispeed {
         ratio: f64,
         k0: usize,
         w: &[f32],
-        gain: f32,
+        gains: &[f32],
         outs: &mut [&mut [f32]],
         o0: usize,
         scratch: &mut Vec<f32>,
@@ -256,7 +256,7 @@ impl Varispeed {
             pos: Positions::new(start, ratio, t.left),
             k0,
             w,
-            gain,
+            gains,
             o0,
         };
         // One copy of the kernel per table width in use (40 taps up to 1.25
@@ -405,7 +405,8 @@ struct Grain<'a> {
     pos: Positions,
     k0: usize,
     w: &'a [f32],
-    gain: f32,
+    /// Gain per output channel (the last one repeats for the rest).
+    gains: &'a [f32],
     o0: usize,
 }
 
@@ -435,7 +436,6 @@ impl Grain<'_> {
             let ph = ph as usize % PHASES;
             &coef[ph * c..ph * c + c]
         };
-        let gain = f32x4::splat(self.gain);
         // A run's last quad may reach 3 samples past the grain.
         let two = self.pos.exact2(self.k0 + self.w.len() + 3);
         let mut quads = [Quad::default(); RUN / 4];
@@ -444,7 +444,9 @@ impl Grain<'_> {
             self.pos
                 .fill(self.k0 + r * RUN, two, &mut quads[..n.div_ceil(4)]);
             let i0 = self.o0 + r * RUN;
-            for (src, out) in srcs.iter().zip(outs.iter_mut()) {
+            for (ci, (src, out)) in srcs.iter().zip(outs.iter_mut()).enumerate() {
+                let g1 = self.gains[ci.min(self.gains.len() - 1)];
+                let gain = f32x4::splat(g1);
                 let out = &mut out[i0..i0 + n];
                 let mut one =
                     |ph: u64, f: i64| hsum(dot_lanes(segment(src, f, taps, scratch), row(ph)));
@@ -471,7 +473,7 @@ impl Grain<'_> {
                 }
                 if let Some(d) = quads.get(n / 4) {
                     for (l, (o, &wi)) in out_rest.iter_mut().zip(w_rest).enumerate() {
-                        *o += one(d.ph[l], d.first[l]) * self.gain * wi;
+                        *o += one(d.ph[l], d.first[l]) * g1 * wi;
                     }
                 }
             }
@@ -643,7 +645,7 @@ mod tests {
                 let mut generic = got.clone();
                 let mut outs: Vec<&mut [f32]> = got.iter_mut().map(|o| &mut o[..]).collect();
                 let sc = &mut scratch;
-                v.read_add(&srcs, start, ratio, k0, &w, gain, &mut outs, o0, sc);
+                v.read_add(&srcs, start, ratio, k0, &w, &[gain], &mut outs, o0, sc);
                 read_add_reference(&v, &srcs, start, ratio, k0, &w, gain, &mut want, o0);
                 // The kernel for other table widths (the width read at run time).
                 let t = v.table(ratio);
@@ -654,7 +656,7 @@ mod tests {
                     pos,
                     k0,
                     w,
-                    gain,
+                    gains: &[gain],
                     o0,
                 };
                 let mut outs: Vec<&mut [f32]> = generic.iter_mut().map(|o| &mut o[..]).collect();
