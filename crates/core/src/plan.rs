@@ -348,7 +348,7 @@ pub fn make_plan(prob: &[f64], s: &Settings, seed: u64) -> Plan {
         recent = [Some(j as u32), recent[0], recent[1]];
         plan.grain.push(g);
         plan.pos_s.push(h as f64 * hop + offset);
-        plan.pitch_st.push(shift as f32);
+        plan.pitch_st.push((s.pitch_st + shift) as f32);
     }
     plan
 }

@@ -653,8 +653,6 @@ fn sine_source() -> Vec<f32> {
 }
 
 #[test]
-#[ignore = "bug: plan::make_plan (crates/core/src/plan.rs, `plan.pitch_st.push(shift as f32)`) \
-            ignores a constant pitch_st; prepare uses make_plan when every parameter is constant"]
 fn constant_transposition_doubles_the_frequency() {
     let x = sine_source();
     for (st, ratio) in [(12.0, 2.0), (-12.0, 0.5)] {
