@@ -584,7 +584,8 @@ impl ParamSpec {
             (false, true, true) => format!("> 0, at most {}{u}", num(hi)),
             (false, false, true) => format!("> 0{u}"),
             (false, true, false) => format!("at most {}{u}", num(hi)),
-            (false, false, false) => format!("any value{u}"),
+            (false, false, false) if self.unit.is_empty() => "any value".into(),
+            (false, false, false) => format!("any value, in {}", self.unit),
         }
     }
 

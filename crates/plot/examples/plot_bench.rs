@@ -1,7 +1,9 @@
 //! Times the picture of a 10-minute run: the 60 s benchmark input of
 //! `bench/input.rs` (built from the CC0 recordings committed in the repository)
 //! repeated 10 times (26.5 M samples), Motif Extract (about 60 k candidates, 40 k
-//! hops) and Self-Remix, rendered output included.
+//! hops) and Self-Remix, rendered output included; then Motif Extract again with
+//! alpha and wet varying over output time (`alpha 25..2`, `wet 100..40`), which
+//! adds the parameter strip to the selection panel.
 //!
 //! ```text
 //! cargo run --release -p gar-plot --example plot_bench [OUT_DIR]   # default /tmp/garplots
@@ -51,8 +53,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sr
     );
     let (w, h) = gar_plot::DEFAULT_SIZE;
-    for preset in [Preset::MotifExtract, Preset::SelfRemix] {
-        let prepared = gar_core::prepare(&chans, sr, &preset.params(), preset, 7)?;
+    let mut varying = Preset::MotifExtract.params();
+    varying.alpha = gar_core::Envelope::parse("25..2")?;
+    varying.wet = gar_core::Envelope::parse("100..40")?;
+    for (preset, params, tag) in [
+        (Preset::MotifExtract, Preset::MotifExtract.params(), ""),
+        (Preset::SelfRemix, Preset::SelfRemix.params(), ""),
+        (Preset::MotifExtract, varying, "_varying"),
+    ] {
+        let prepared = gar_core::prepare(&chans, sr, &params, preset, 7)?;
         let (output, _level) = gar_core::render_prepared(&prepared, &chans);
         let report = gar_core::Report::new(
             &prepared,
@@ -83,8 +92,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ts.push(t.elapsed().as_secs_f64());
         }
         println!(
-            "{:<14} {} candidates, {} hops: PNG median {:.1} ms ({} KiB), SVG median {:.1} ms ({} KiB)",
-            preset.id(),
+            "{:<22} {} candidates, {} hops: PNG median {:.1} ms ({} KiB), SVG median {:.1} ms ({} KiB)",
+            format!("{}{tag}", preset.id()),
             prepared.analysis.len(),
             prepared.plan.hops(),
             1000.0 * median(tp),
@@ -92,7 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             1000.0 * median(ts),
             svg.len() / 1024
         );
-        let name = format!("long10min_{}", preset.file_name().to_lowercase());
+        let name = format!("long10min_{}{tag}", preset.file_name().to_lowercase());
         std::fs::write(out_dir.join(format!("{name}.png")), &png)?;
         std::fs::write(out_dir.join(format!("{name}.svg")), &svg)?;
         // The same run, not rendered (panel 2 shows the plan).
@@ -103,7 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         let png = render_png(&inp, w, h)?;
         println!(
-            "{:<14} not rendered: PNG {:.1} ms",
+            "{:<22} not rendered: PNG {:.1} ms",
             "",
             1000.0 * t.elapsed().as_secs_f64()
         );

@@ -57,3 +57,26 @@ pub(crate) fn over_white(c: RGBColor, a: f64) -> RGBColor {
     let m = |v: u8| (255.0 - a * (255.0 - v as f64)).round() as u8;
     RGBColor(m(c.0), m(c.1), m(c.2))
 }
+
+/// The colours of the parameters over time (the selection panel's strip), by
+/// id; none of them is on the score scale (blue, violet, orange).
+pub const PARAM_COLOURS: [(&str, RGBColor); 9] = [
+    ("grain_ms", RGBColor(44, 160, 44)),
+    ("hop_ms", RGBColor(140, 86, 75)),
+    ("alpha", RGBColor(214, 39, 40)),
+    ("floor_db", RGBColor(23, 190, 207)),
+    ("time_jitter_ms", RGBColor(188, 189, 34)),
+    ("pitch_jitter_st", RGBColor(227, 119, 194)),
+    ("pitch_st", RGBColor(170, 110, 0)),
+    ("recency", RGBColor(0, 128, 128)),
+    ("wet", RGBColor(90, 90, 90)),
+];
+
+/// The strip colour of parameter `id` (dark grey for an id not in
+/// [`PARAM_COLOURS`]).
+pub fn param_colour(id: &str) -> RGBColor {
+    PARAM_COLOURS
+        .iter()
+        .find(|(k, _)| *k == id)
+        .map_or(RGBColor(60, 60, 60), |(_, c)| *c)
+}

@@ -10,7 +10,11 @@ use crate::colour::{
 };
 use crate::data::{self, Column, Raster};
 use crate::geom::Axes;
-use crate::layout::{FigureAxes, Layout, Panel, figure_axes_with_peaks};
+use crate::layout::{
+    FigureAxes, Layout, Panel, ParamStrip, figure_axes_with_peaks, strip_legend_flow,
+    strip_legend_font,
+};
+use crate::strip;
 use crate::text::{self, Anchor, HAlign as HPos, VAlign as VPos};
 use crate::{PlotError, PlotInput};
 
@@ -354,11 +358,97 @@ impl<'a> Scene<'a> {
             pen.raster(&ax, &r, 1, band.max(min_h))?;
         }
         pen.axes(&ax, &xt, &yt, "output hop", "grain index")?;
+        if let Some(st) = self.ax.params {
+            self.param_strip(pen, &st)?;
+        }
         pen.header(
             Panel::Selection,
             &title,
             &[Legend::Gradient("chosen grain's score".into())],
         )
+    }
+
+    /// The parameters over time above the selection (see [`crate::strip`]):
+    /// per curve, one vertical extent per pixel column, equal neighbours
+    /// merged into one rectangle.
+    fn param_strip<DB: DrawingBackend>(
+        &self,
+        pen: &mut Pen<DB>,
+        st: &ParamStrip,
+    ) -> Result<(), PlotError> {
+        let plan = &self.inp.prepared.plan;
+        let curves = strip::param_curves(plan);
+        let b = st.band;
+        // The band's axes: the selection's x range over the band's pixels.
+        let ax = Axes {
+            plot: b,
+            x: self.ax.selection.x,
+            y: (0.0, 1.0),
+        };
+        pen.rect(b.x - 1, b.y - 1, b.right() + 1, b.y, FRAME)?;
+        pen.rect(b.x - 1, b.bottom(), b.right() + 1, b.bottom() + 1, FRAME)?;
+        pen.rect(b.x - 1, b.y, b.x, b.bottom(), FRAME)?;
+        pen.rect(b.right(), b.y, b.right() + 1, b.bottom(), FRAME)?;
+        let t = pen.l.px(2.0).max(1);
+        let row = |f: f64| ((b.bottom() - 1) as f64 - f * (b.h - 1) as f64).round() as i32;
+        for cu in &curves {
+            let Some(values) = plan.values_of(cu.id) else {
+                continue;
+            };
+            let cols = strip::columns(cu, values, &ax);
+            // (first column, end column, top row, bottom row) of the current run.
+            let mut run: Option<(i32, i32, i32, i32)> = None;
+            for (c, col) in cols.iter().enumerate() {
+                let x = b.x + c as i32;
+                let span = col.map(|(lo, hi)| {
+                    let y0 = (row(hi) - (t - 1) / 2).max(b.y);
+                    let y1 = (row(lo) - (t - 1) / 2 + t).min(b.bottom());
+                    (y0, y1)
+                });
+                match (run, span) {
+                    (Some((x0, x1, y0, y1)), Some(sp)) if x1 == x && (y0, y1) == sp => {
+                        run = Some((x0, x + 1, y0, y1));
+                    }
+                    _ => {
+                        if let Some((x0, x1, y0, y1)) = run {
+                            pen.rect(x0, y0, x1, y1, cu.colour)?;
+                        }
+                        run = span.map(|(y0, y1)| (x, x + 1, y0, y1));
+                    }
+                }
+            }
+            if let Some((x0, x1, y0, y1)) = run {
+                pen.rect(x0, y0, x1, y1, cu.colour)?;
+            }
+        }
+        // "max" and "min" beside the band: each curve spans its own range.
+        let tsize = pen.l.fonts.tick * 0.85;
+        let lx = b.x - pen.l.px(6.0);
+        let pad = pen.l.px(4.0);
+        pen.text(
+            "max",
+            Anchor::new(lx, b.y + pad, HPos::Right, VPos::Centre),
+            tsize,
+            INK_SOFT,
+        )?;
+        pen.text(
+            "min",
+            Anchor::new(lx, b.bottom() - 1 - pad, HPos::Right, VPos::Centre),
+            tsize,
+            INK_SOFT,
+        )?;
+        // The legend: a short line in each curve's colour and its name and range.
+        let lsize = strip_legend_font(&pen.l);
+        let flow = strip_legend_flow(&pen.l, &curves, st.legend.w, st.rows);
+        let row_h = st.legend.h / st.rows.max(1) as i32;
+        let (key, gap) = (pen.l.px(16.0), pen.l.px(5.0));
+        for (cu, &(r, dx)) in curves.iter().zip(&flow).take(st.named) {
+            let x = st.legend.x + dx;
+            let y = st.legend.y + r as i32 * row_h + row_h / 2;
+            pen.rect(x, y - t / 2, x + key, y - t / 2 + t, cu.colour)?;
+            pen.text(&cu.label, Anchor::left(x + key + gap, y), lsize, INK)?;
+        }
+        Ok(())
     }
 
     // ----- panel 5: usage histogram --------------------------------------------
@@ -425,6 +515,17 @@ impl<'a> Scene<'a> {
         let hops = p.plan.hops().max(1);
         pen.header(Panel::Stats, "6\u{2002}Statistics", &[])?;
         let pct = |k: usize, of: usize| 100.0 * k as f64 / of.max(1) as f64;
+        // Parameters that vary over output time show their envelope (`25..2`).
+        let e = &s.effective;
+        let or = |id: &str, v: String| varying_text(e, id).unwrap_or(v);
+        let alpha_text = match diversity_alpha(self.inp) {
+            Some((d, first, last)) => format!(
+                "{} \u{2192} {}, solved for diversity {d} %",
+                strip::sig3(first),
+                strip::sig3(last)
+            ),
+            None => or("alpha", num(s.alpha)),
+        };
         let rows: Vec<(String, String)> = vec![
             (
                 "preset".into(),
@@ -434,25 +535,32 @@ impl<'a> Scene<'a> {
                 "alpha".into(),
                 format!(
                     "{}\u{2002}(attention norm {})",
-                    num(s.alpha),
+                    alpha_text,
                     s.attention_norm.id()
                 ),
             ),
             (
                 "floor".into(),
-                format!(
-                    "{} dB: floor value {} (mean score {})",
-                    signed(s.floor_db),
-                    short(a.floor_value),
-                    short(a.mean_score)
-                ),
+                match varying_text(e, "floor_db") {
+                    None => format!(
+                        "{} dB: floor value {} (mean score {})",
+                        signed(s.floor_db),
+                        short(a.floor_value),
+                        short(a.mean_score)
+                    ),
+                    Some(t) => format!(
+                        "{t} dB: floor value {} at 0 s (mean score {})",
+                        short(a.floor_value),
+                        short(a.mean_score)
+                    ),
+                },
             ),
             (
                 "grain / hop".into(),
                 format!(
                     "{} ms / {} ms\u{2002}(candidate hop {} ms)",
-                    num(s.grain_ms),
-                    num(s.hop_ms),
+                    or("grain_ms", num(s.grain_ms)),
+                    or("hop_ms", num(s.hop_ms)),
                     num(s.cand_hop_ms)
                 ),
             ),
@@ -507,13 +615,31 @@ impl<'a> Scene<'a> {
                 "variation".into(),
                 format!(
                     "time jitter {} ms, pitch jitter {} st, recency {}, wet {} %",
-                    num(s.time_jitter_ms),
-                    num(s.pitch_jitter_st),
-                    num(s.recency),
-                    num(s.wet)
+                    or("time_jitter_ms", num(s.time_jitter_ms)),
+                    or("pitch_jitter_st", num(s.pitch_jitter_st)),
+                    or("recency", num(s.recency)),
+                    or("wet", num(s.wet))
                 ),
             ),
         ];
+        // Any other parameter that varies over output time, as its envelope.
+        let mut rows = rows;
+        for spec in gar_core::table::PARAMS.iter() {
+            if STATS_ROW_IDS.contains(&spec.id) {
+                continue;
+            }
+            if let Some(t) = spec_varying_text(e, spec) {
+                let unit = if spec.unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", spec.unit)
+                };
+                rows.push((
+                    spec.id.into(),
+                    format!("{t}{unit}\u{2002}(over output time)"),
+                ));
+            }
+        }
         let notes: Vec<String> = rep
             .warnings
             .iter()
@@ -639,15 +765,63 @@ fn validate(inp: &PlotInput) -> Result<(), PlotError> {
 fn title_params(inp: &PlotInput) -> String {
     let s = &inp.prepared.settings;
     let u = &inp.report.usage;
+    let e = &s.effective;
+    let or = |id: &str, v: String| varying_text(e, id).unwrap_or(v);
+    let attention = match diversity_alpha(inp) {
+        Some((d, _, _)) => format!("diversity {d} %"),
+        None => format!("alpha {}", or("alpha", num(s.alpha))),
+    };
     format!(
-        "alpha {}\u{2002}·\u{2002}floor {} dB\u{2002}·\u{2002}grain {} ms\u{2002}·\u{2002}hop {} ms\u{2002}·\u{2002}{} / {} grains used",
-        num(s.alpha),
-        signed(s.floor_db),
-        num(s.grain_ms),
-        num(s.hop_ms),
+        "{attention}\u{2002}·\u{2002}floor {} dB\u{2002}·\u{2002}grain {} ms\u{2002}·\u{2002}hop {} ms\u{2002}·\u{2002}{} / {} grains used",
+        or("floor_db", signed(s.floor_db)),
+        or("grain_ms", num(s.grain_ms)),
+        or("hop_ms", num(s.hop_ms)),
         u.unique,
         inp.prepared.analysis.len()
     )
+}
+
+/// The envelope of parameter `id` in the effective parameters `p`, as a flag
+/// writes it (`25..2`), when it varies over output time; `None` when it is
+/// constant, unset or not a parameter that may vary.
+fn varying_text(p: &gar_core::Params, id: &str) -> Option<String> {
+    gar_core::table::find(id).and_then(|spec| spec_varying_text(p, spec))
+}
+
+fn spec_varying_text(p: &gar_core::Params, spec: &gar_core::table::ParamSpec) -> Option<String> {
+    use gar_core::table::Access;
+    if !spec.varies() {
+        return None;
+    }
+    let constant = match spec.access {
+        Access::Curve(get, _) => get(p).is_constant(),
+        Access::OptCurve(get, _) => get(p).as_ref().is_none_or(|e| e.is_constant()),
+        _ => true,
+    };
+    if constant { None } else { spec.get_text(p) }
+}
+
+/// Parameters that the stats panel's fixed rows (and the title) show; the
+/// others that vary get a row each.
+const STATS_ROW_IDS: [&str; 9] = [
+    "alpha",
+    "diversity",
+    "floor_db",
+    "grain_ms",
+    "hop_ms",
+    "time_jitter_ms",
+    "pitch_jitter_st",
+    "recency",
+    "wet",
+];
+
+/// For alpha solved from a diversity that varies: the diversity's envelope
+/// text and the solved alpha at the first and at the last control point.
+fn diversity_alpha(inp: &PlotInput) -> Option<(String, f64, f64)> {
+    let p = inp.prepared;
+    let d = varying_text(&p.settings.effective, "diversity")?;
+    let (a, b) = (p.diversity.first()?, p.diversity.last()?);
+    Some((d, a.alpha, b.alpha))
 }
 
 /// A number the short way: `25`, `0.3`, `12.5`.

@@ -7,6 +7,8 @@
 use crate::PlotInput;
 use crate::data;
 use crate::geom::{Axes, Rect};
+use crate::strip::{self, ParamCurve};
+use crate::text;
 
 /// The six panels, numbered as in docs/algorithm.md, section 11 and laid out row by row,
 /// two per row.
@@ -219,6 +221,108 @@ pub struct FigureAxes {
     /// Peak absolute sample of the input and of the output (0 if none).
     pub input_peak: f32,
     pub output_peak: f32,
+    /// The strip of parameters over time at the top of panel 4, when some
+    /// parameter varies (`None`, and panel 4 exactly as without it, when
+    /// nothing does). [`FigureAxes::selection`] is then the area below it.
+    pub params: Option<ParamStrip>,
+}
+
+/// Where panel 4 draws the parameters that vary over output time: a legend
+/// (one or two rows) above a thin band that holds every curve, each scaled to
+/// its own min (the band's last row) .. max (its first row). The band shares
+/// the selection's x axis (hops), and lies inside the selection panel's
+/// plotting area of a run where nothing varies.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ParamStrip {
+    /// The legend's area, and its number of rows.
+    pub legend: Rect,
+    pub rows: usize,
+    /// The curves' band (framed by a 1-px line just outside it).
+    pub band: Rect,
+    /// How many curves the band holds, and how many of them the legend names
+    /// (a tiny picture may have no room for every name).
+    pub curves: usize,
+    pub named: usize,
+}
+
+/// Font size of the strip's legend.
+pub(crate) fn strip_legend_font(l: &Layout) -> f64 {
+    l.fonts.legend * 0.9
+}
+
+/// The strip legend's flow: for each curve it names, `(row, x offset from the
+/// legend's left)`, in at most `max_rows` rows of `width` pixels.
+pub(crate) fn strip_legend_flow(
+    l: &Layout,
+    curves: &[ParamCurve],
+    width: i32,
+    max_rows: usize,
+) -> Vec<(usize, i32)> {
+    let size = strip_legend_font(l);
+    let (key, gap, sep) = (l.px(16.0), l.px(5.0), l.px(16.0));
+    let mut out = Vec::with_capacity(curves.len());
+    let (mut row, mut x) = (0usize, 0i32);
+    for c in curves {
+        let tw = text::width(&c.label, size).unwrap_or(c.label.len() as f64 * size * 0.6);
+        let w = key + gap + tw.ceil() as i32;
+        if x > 0 && x + w > width {
+            row += 1;
+            x = 0;
+        }
+        if row >= max_rows {
+            break;
+        }
+        out.push((row, x));
+        x += w + sep;
+    }
+    out
+}
+
+/// Carves the parameter strip off the top of the selection plotting area
+/// `plot`: the strip, and the area left for the grains. `None` (and `plot`
+/// unchanged) when nothing varies or the panel is too small.
+fn carve_strip(l: &Layout, plot: Rect, curves: &[ParamCurve]) -> Option<(ParamStrip, Rect)> {
+    if curves.is_empty() {
+        return None;
+    }
+    let row_h = l.px(19.0).max(6);
+    let band_h = l.px(30.0).max(8);
+    let gap = l.px(9.0).max(3);
+    let min_rest = l.px(40.0).max(20);
+    for max_rows in [2usize, 1] {
+        let flow = strip_legend_flow(l, curves, plot.w, max_rows);
+        let rows = flow.iter().map(|(r, _)| r + 1).max().unwrap_or(1);
+        let legend_h = rows as i32 * row_h;
+        let rest_y = plot.y + legend_h + 1 + band_h + 1 + gap;
+        if plot.bottom() - rest_y < min_rest {
+            continue;
+        }
+        let strip = ParamStrip {
+            legend: Rect {
+                x: plot.x,
+                y: plot.y,
+                w: plot.w,
+                h: legend_h,
+            },
+            rows,
+            band: Rect {
+                x: plot.x,
+                y: plot.y + legend_h + 1,
+                w: plot.w,
+                h: band_h,
+            },
+            curves: curves.len(),
+            named: flow.len(),
+        };
+        let rest = Rect {
+            x: plot.x,
+            y: rest_y,
+            w: plot.w,
+            h: plot.bottom() - rest_y,
+        };
+        return Some((strip, rest));
+    }
+    None
 }
 
 impl FigureAxes {
@@ -297,6 +401,11 @@ pub(crate) fn figure_axes_with_peaks(
     let counts = &inp.report.usage.counts;
     let cmax = counts.iter().copied().max().unwrap_or(0) as f64;
     let mean = hops as f64 / n as f64;
+    let curves = strip::param_curves(&p.plan);
+    let (params, selection_plot) = match carve_strip(&l, plot(Panel::Selection), &curves) {
+        Some((st, rest)) => (Some(st), rest),
+        None => (None, plot(Panel::Selection)),
+    };
     let scores = Axes {
         plot: plot(Panel::Scores),
         x: (0.0, src_s.max(1e-9)),
@@ -312,7 +421,7 @@ pub(crate) fn figure_axes_with_peaks(
         output,
         scores,
         selection: Axes {
-            plot: plot(Panel::Selection),
+            plot: selection_plot,
             x: (0.0, hops as f64),
             y: (0.0, n as f64),
         },
@@ -327,5 +436,6 @@ pub(crate) fn figure_axes_with_peaks(
         selection_raster: p.plan.hops() > plot(Panel::Selection).w as usize,
         input_peak,
         output_peak,
+        params,
     }
 }

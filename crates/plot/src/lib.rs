@@ -9,6 +9,18 @@
 //! time), 3 score landscape, 4 selection sequence, 5 usage histogram, 6 stats.
 //! A title line names the preset, the source and the key parameters.
 //!
+//! Parameters over time (docs/algorithm.md, section 12): when some parameter
+//! varies (`plan.values`), panel 4 gains a thin strip above the grains, on the
+//! same hop axis: one curve per varying parameter, each scaled to its own
+//! min..max over the run (alpha on a log scale), in its own colour
+//! ([`PARAM_COLOURS`]), with a legend naming its range and unit (`alpha 25 → 2
+//! (log)`). The strip is reduced to one extent per pixel column, like the
+//! waveforms. The title and the stats write a varying parameter as its
+//! envelope (`alpha 25..2`), a parameter without a stats row of its own gets
+//! one, and alpha solved from a varying diversity reads `3.09 → 1780, solved
+//! for diversity 60..5 %`. A run where nothing varies draws exactly the
+//! picture it drew before (same bytes).
+//!
 //! It scales: waveforms are drawn as one min/max (and RMS) envelope per pixel
 //! column, computed in one parallel pass over the samples; with more candidates
 //! than pixel columns the bars show each column's maximum; with more hops than
@@ -24,11 +36,17 @@ mod data;
 mod draw;
 mod geom;
 mod layout;
+mod strip;
 mod text;
 
-pub use colour::{BLUE, GREY_BAR, MEAN_LINE, ORANGE, USAGE_BAR, score_colour};
+pub use colour::{
+    BLUE, GREY_BAR, MEAN_LINE, ORANGE, PARAM_COLOURS, USAGE_BAR, param_colour, score_colour,
+};
 pub use geom::{Axes, Rect};
-pub use layout::{BAR_FILL, FigureAxes, Fonts, Layout, Panel, PanelBox, figure_axes, layout};
+pub use layout::{
+    BAR_FILL, FigureAxes, Fonts, Layout, Panel, PanelBox, ParamStrip, figure_axes, layout,
+};
+pub use strip::{ParamCurve, param_curves};
 
 use gar_core::SampleBuf;
 use plotters::prelude::*;

@@ -432,7 +432,24 @@ fn write_test_pictures() {
     let dir =
         std::path::PathBuf::from(std::env::var("GAR_PLOT_OUT").unwrap_or("/tmp/garplots".into()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (name, run) in [("test_burst", burst_run()), ("test_dense", dense_run())] {
+    for (name, run) in [
+        ("test_burst", burst_run()),
+        ("test_dense", dense_run()),
+        ("test_varying_alpha", varying_run(&[("alpha", "25..2")])),
+        (
+            "test_varying_many",
+            varying_run(&[
+                ("alpha", "2..25"),
+                ("grain_ms", "40..120"),
+                ("wet", "0:100, 0.5:20, 1:100"),
+                ("pitch_st", "0..-5"),
+            ]),
+        ),
+        (
+            "test_varying_diversity",
+            varying_run(&[("diversity", "60..5")]),
+        ),
+    ] {
         let chans: Vec<&[f32]> = vec![&run.x];
         for (suffix, rendered) in [("", true), ("_analyze", false)] {
             let inp = run.input(&chans, rendered);

@@ -141,3 +141,22 @@ pub fn chromatic(c: [u8; 3]) -> bool {
     let (mx, mn) = (*c.iter().max().unwrap(), *c.iter().min().unwrap());
     mx - mn > 20
 }
+
+/// 4 s of near-silence with eight bursts, loud to soft, under Crystallize
+/// with the given `(id, value or envelope)` settings (e.g. `("alpha",
+/// "2..25")`: the selection narrows onto the loudest bursts as alpha rises).
+pub fn varying_run(settings: &[(&str, &str)]) -> Run {
+    let mut x = hiss(4.0);
+    for k in 0..8 {
+        let t = 0.2 + 0.47 * k as f64;
+        add_burst(&mut x, t, t + 0.06, 0.9 - 0.1 * k as f32);
+    }
+    let mut p = Preset::Crystallize.params();
+    for (id, text) in settings {
+        gar_core::table::find(id)
+            .unwrap_or_else(|| panic!("no parameter {id}"))
+            .set_text(&mut p, text)
+            .unwrap_or_else(|e| panic!("{id} = {text}: {e}"));
+    }
+    Run::new(x, &p, Preset::Crystallize, 7)
+}
