@@ -450,6 +450,73 @@ impl ResolvedEnvelope {
         self.segment(i, t_seconds)
     }
 
+    /// `out[k] = scale * value(t_k)` at the frames `t_k = (start + k) / sample_rate`:
+    /// the value of every frame of a block, one segment at a time, without
+    /// a search or a division per frame (a linear segment is a multiply-add,
+    /// which vectorises). Within rounding of [`ResolvedEnvelope::value_at`]
+    /// at the same times.
+    pub fn fill_frames(&self, start: usize, sample_rate: u32, scale: f64, out: &mut [f32]) {
+        let inv_sr = 1.0 / sample_rate as f64;
+        let ts = &self.times;
+        let n = ts.len();
+        let frame_of = |t: f64| (t * sample_rate as f64).ceil().max(0.0) as usize;
+        let mut k = 0;
+        while k < out.len() {
+            let f = start + k;
+            let t = f as f64 * inv_sr;
+            // The segment holding t: before the first point, after the last,
+            // or point i - 1 .. point i.
+            let i = ts.partition_point(|&x| x <= t);
+            if n == 1 || i == 0 || i >= n {
+                let v = (scale
+                    * if i == 0 {
+                        self.values[0]
+                    } else {
+                        self.values[n - 1]
+                    }) as f32;
+                let end = if i == 0 && n > 1 {
+                    frame_of(ts[0]).max(f + 1) - start
+                } else {
+                    out.len()
+                };
+                let end = end.min(out.len());
+                out[k..end].fill(v);
+                k = end;
+                continue;
+            }
+            // Frames of this segment: up to the first frame at or after t_i.
+            let end = (frame_of(ts[i]).max(f + 1) - start).min(out.len());
+            let (t0, t1) = (ts[i - 1], ts[i]);
+            let (v0, v1) = (self.values[i - 1], self.values[i]);
+            let du = inv_sr / (t1 - t0);
+            let u0 = (t - t0) / (t1 - t0);
+            let seg = &mut out[k..end];
+            match self.shapes[i] {
+                Shape::Lin => {
+                    let (a, b) = (scale * v0, scale * (v1 - v0));
+                    for (j, o) in seg.iter_mut().enumerate() {
+                        *o = (a + b * (u0 + j as f64 * du)) as f32;
+                    }
+                }
+                Shape::Step => seg.fill((scale * v0) as f32),
+                Shape::Exp => {
+                    let r = (v1 / v0).ln();
+                    for (j, o) in seg.iter_mut().enumerate() {
+                        *o = (scale * v0 * (r * (u0 + j as f64 * du)).exp()) as f32;
+                    }
+                }
+                Shape::Smooth => {
+                    for (j, o) in seg.iter_mut().enumerate() {
+                        let u = u0 + j as f64 * du;
+                        let e = (1.0 - (std::f64::consts::PI * u).cos()) / 2.0;
+                        *o = (scale * (v0 + (v1 - v0) * e)) as f32;
+                    }
+                }
+            }
+            k = end;
+        }
+    }
+
     /// A cursor for evaluating at times that increase (any order is correct,
     /// increasing is fast). It gives exactly [`ResolvedEnvelope::value_at`].
     pub fn cursor(&self) -> Cursor<'_> {

@@ -97,7 +97,8 @@ pub fn mix_dry_block(out: &mut [f32], src: &[f32], start: usize, wet: f64, dry: 
 }
 
 /// [`mix_dry_block`] with the wet share of every frame read from `wet`
-/// (percent, over output time in seconds): `y = w y + (1 - w) gain x`.
+/// (percent, over output time in seconds): `y = w y + (1 - w) gain x`, `w`
+/// evaluated at every frame ([`ResolvedEnvelope::fill_frames`](crate::envelope::ResolvedEnvelope::fill_frames)).
 pub fn mix_dry_block_varying(
     out: &mut [f32],
     src: &[f32],
@@ -106,14 +107,25 @@ pub fn mix_dry_block_varying(
     sample_rate: u32,
     gain: f32,
 ) {
-    let sr = sample_rate as f64;
-    let mut cur = wet.cursor();
-    for (i, y) in out.iter_mut().enumerate() {
-        let n = start + i;
-        let w = (cur.value_at(n as f64 / sr) / 100.0).clamp(0.0, 1.0);
-        let x = src.get(n).copied().unwrap_or(0.0);
-        *y = w as f32 * *y + ((1.0 - w) * gain as f64) as f32 * x;
+    thread_local! {
+        static WET: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    WET.with(|w| {
+        let mut w = w.borrow_mut();
+        w.resize(out.len(), 0.0);
+        wet.fill_frames(start, sample_rate, 0.01, &mut w);
+        let src = src.get(start..).unwrap_or(&[]);
+        let n = src.len().min(out.len());
+        let (over, past) = out.split_at_mut(n);
+        let (w_over, w_past) = w.split_at(n);
+        for ((y, &x), &w) in over.iter_mut().zip(src).zip(w_over) {
+            let w = w.clamp(0.0, 1.0);
+            *y = w * *y + (1.0 - w) * gain * x;
+        }
+        for (y, &w) in past.iter_mut().zip(w_past) {
+            *y *= w.clamp(0.0, 1.0);
+        }
+    });
 }
 
 /// First null of the DC estimate's smoothing kernel, Hz: the block means

@@ -154,7 +154,7 @@ fn wet_zero_returns_the_input() {
             let y = run(&chs, sr, &params, 1);
             let len = (duration.unwrap_or(1.5) * sr as f64).round() as usize;
             let dry: Vec<Vec<f32>> = match channels {
-                ChannelMode::Linked => x.clone(),
+                ChannelMode::Linked | ChannelMode::Independent => x.clone(),
                 ChannelMode::Mono => vec![gar_core::mono_mix(&chs).to_vec()],
             };
             assert_eq!(y.len(), dry.len());

@@ -27,6 +27,7 @@ fn defaults_equal_spec_section_1() {
         dc_block: true,
         diversity: None,
         pitch_st: gar_core::Envelope::from(0.0),
+        spread: gar_core::Envelope::from(0.0),
         seed: 0,
     };
     assert_eq!(Params::default(), expected);
@@ -89,6 +90,7 @@ fn preset_table_equals_spec_section_1() {
             dc_block: true,
             diversity: None,
             pitch_st: gar_core::Envelope::from(0.0),
+            spread: gar_core::Envelope::from(0.0),
             seed: 0,
         };
         assert_eq!(preset.params(), expected, "{title}");

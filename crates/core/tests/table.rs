@@ -36,6 +36,7 @@ fn rich() -> Params {
         pitch_st: env("-12..7@smooth"),
         recency: env("0.1..0.9"),
         wet: env("100..50"),
+        spread: env("0..0.5"),
         duration_s: Some(12.5),
         channels: ChannelMode::Mono,
         attention_norm: AttentionNorm::Mean,
@@ -295,7 +296,8 @@ fn a_fixed_parameter_given_as_envelope_is_an_error_naming_it() {
             "pitch_jitter_st",
             "pitch_st",
             "recency",
-            "wet"
+            "wet",
+            "spread"
         ]
     );
     for id in [

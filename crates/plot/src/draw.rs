@@ -102,7 +102,15 @@ impl<'a> Scene<'a> {
             "gar\u{2002}·\u{2002}{}\u{2002}·\u{2002}",
             self.inp.prepared.settings.preset.title()
         );
-        let tail = format!("\u{2002}·\u{2002}{}", title_params(self.inp));
+        let mut tail = format!("\u{2002}·\u{2002}{}", title_params(self.inp));
+        // Independent channels: the panels show channel 0's analysis and plan.
+        let others = self.inp.prepared.others.len();
+        if others > 0 {
+            tail += &format!(
+                "\u{2002}·\u{2002}independent: channel 0 of {} shown",
+                others + 1
+            );
+        }
         // Shorten a long source name so that the line fits.
         let avail = r.w as f64 - pen.text_w(&head, size)? - pen.text_w(&tail, size)?;
         let name = fit_text(pen, self.inp.source_name, size, avail)?;
