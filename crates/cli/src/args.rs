@@ -34,7 +34,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Render every preset on the built-in demo sound (no files or network needed).
+    /// Render every preset on the built-in demo sound (no files or network needed), plus a stereo-spread Cloud and an alpha sweep over time.
     Demo {
         /// Folder to write <preset>.wav and <preset>.json into.
         #[arg(long, value_name = "DIR", default_value = "gar-demo")]

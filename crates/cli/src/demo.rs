@@ -59,14 +59,13 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool, plot: bool) -> Result<
             dir.display()
         );
     }
-    for preset in Preset::ALL {
-        let params = preset.params();
+    for (name, preset, params) in demo_runs() {
         let prepared = gar_core::prepare(&chans, dec.sample_rate, &params, preset, DEMO_SEED)
-            .map_err(|e| anyhow!("demo {}: {e}", preset.id()))?;
+            .map_err(|e| anyhow!("demo {name}: {e}"))?;
         let (out, level) = gar_core::render_prepared(&prepared, &chans);
-        let wav = dir.join(format!("{}.wav", preset.id()));
-        let json = dir.join(format!("{}.json", preset.id()));
-        let png = dir.join(format!("{}.png", preset.id()));
+        let wav = dir.join(format!("{name}.wav"));
+        let json = dir.join(format!("{name}.json"));
+        let png = dir.join(format!("{name}.png"));
         // Each preset's files are written together, or none of them.
         let mut outs = Outputs::new(None, true);
         let wav_slot = outs.stage(&wav, "--out", "demo WAV")?;
@@ -127,7 +126,7 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool, plot: bool) -> Result<
         if !quiet {
             println!(
                 "{:<14} {:>4} of {:>4} grains active, effective {:>6.1}, {:>4} unique used, top #{} x{:<4} -> {}",
-                preset.id(),
+                name,
                 report.analysis.active,
                 report.analysis.candidates,
                 report.analysis.effective_grains,
@@ -139,4 +138,23 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool, plot: bool) -> Result<
         }
     }
     Ok(())
+}
+
+/// The demo's runs: every preset, then two that show what the original could
+/// not do: a Cloud spread over the stereo field (section 14), and alpha
+/// falling from exploration to crystallisation over the output (section 12).
+fn demo_runs() -> Vec<(String, Preset, gar_core::Params)> {
+    let mut runs: Vec<(String, Preset, gar_core::Params)> = Preset::ALL
+        .iter()
+        .map(|p| (p.id().to_string(), *p, p.params()))
+        .collect();
+    let env = |t: &str| gar_core::Envelope::parse(t).expect("a valid demo envelope");
+    let mut spread = Preset::Cloud.params();
+    spread.spread = env("0.9");
+    runs.push(("spread-cloud".into(), Preset::Cloud, spread));
+    let mut over = Preset::Crystallize.params();
+    over.alpha = env("0:1, 0.3:2, 1:40@exp");
+    over.floor_db = env("-6..3");
+    runs.push(("over-time".into(), Preset::Crystallize, over));
+    runs
 }

@@ -437,7 +437,7 @@ pub static PARAMS: [ParamSpec; 22] = [
     ParamSpec {
         value_name: "MODE",
         default: "linked",
-        doc: "Output channels",
+        doc: "Channel mode: linked (one plan for every channel), mono (mix first), independent (each channel its own plan)",
         ..spec(
             "channels",
             "channels",
