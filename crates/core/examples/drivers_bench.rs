@@ -33,8 +33,12 @@ fn main() {
         p.drivers = drivers;
         p
     };
-    let all = with("rms", DriverSet::all()).resolve(preset, sr, len).unwrap();
-    let rms = with("rms", DriverSet::NONE).resolve(preset, sr, len).unwrap();
+    let all = with("rms", DriverSet::all())
+        .resolve(preset, sr, len)
+        .unwrap();
+    let rms = with("rms", DriverSet::NONE)
+        .resolve(preset, sr, len)
+        .unwrap();
     println!(
         "{path}: {:.1} s, {} ch, {sr} Hz; Self-Remix grid: {} candidates of {} samples; {} threads",
         len as f64 / sr as f64,
@@ -55,7 +59,10 @@ fn main() {
     println!(
         "analysis, every driver:  median {:.3} s (runs {:?})",
         median(t_all.clone()),
-        t_all.iter().map(|t| (t * 1000.0).round() / 1000.0).collect::<Vec<_>>()
+        t_all
+            .iter()
+            .map(|t| (t * 1000.0).round() / 1000.0)
+            .collect::<Vec<_>>()
     );
     println!("analysis, power only:    median {:.3} s", median(t_rms));
     let run = |score: &str| {

@@ -137,7 +137,7 @@ fn all_drivers(x: &[f32], sr: u32, grain_ms: f64, cand_hop_ms: f64) -> Analysis 
     analyze(&[x], &s, 1.0)
 }
 
-fn col<'a>(a: &'a Analysis, d: Driver) -> &'a [f64] {
+fn col(a: &Analysis, d: Driver) -> &[f64] {
     a.driver(d).expect("computed")
 }
 

@@ -156,10 +156,10 @@ impl Yin {
 /// where that sum is 0 (silence, or a constant signal: nothing periodic).
 pub fn cumulative_mean_normalise(d: &mut [f64]) {
     let mut sum = 0.0;
-    for tau in 1..d.len() {
-        sum += d[tau];
-        d[tau] = if sum > 0.0 {
-            d[tau] * tau as f64 / sum
+    for (tau, v) in d.iter_mut().enumerate().skip(1) {
+        sum += *v;
+        *v = if sum > 0.0 {
+            *v * tau as f64 / sum
         } else {
             1.0
         };
