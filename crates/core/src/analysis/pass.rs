@@ -1,8 +1,8 @@
 //! The driver pass (docs/algorithm.md, section 15): every measured driver of
 //! every candidate in one parallel pass over groups of candidates.
 //!
-//! Each group of [`MIX_GROUP`] candidates runs on one thread with that
-//! thread's [`Scratch`] (the mono mix of the group's stretch of source, the
+//! Each group of 64 candidates runs on one thread with that
+//! thread's scratch (the mono mix of the group's stretch of source, the
 //! spectrum, YIN's buffers, the previous candidate's magnitudes), so nothing
 //! is allocated per candidate. Per candidate: the windowed power (the very
 //! computation of the power-only pass, so `P_i` is bit-identical), one
@@ -34,7 +34,7 @@ const COLUMNS: [Driver; 6] = [
 pub struct Measured {
     /// `P_i`, as the power-only pass gives it.
     pub power: Vec<f64>,
-    /// One column per measured driver asked for, in [`COLUMNS`] order.
+    /// One column per measured driver asked for, in the order of section 15's table.
     columns: Vec<(Driver, Vec<f64>)>,
 }
 
