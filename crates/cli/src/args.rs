@@ -73,7 +73,7 @@ pub struct ExportArgs {
     /// Picture size in pixels, WIDTHxHEIGHT (320..10000 each) [default: 1600x1000]
     #[arg(long, value_name = "WxH")]
     pub plot_size: Option<String>,
-    /// Write PREFIX.candidates.csv (index, start_s, rms_power, score, active, prob, usage) and PREFIX.plan.csv (hop, pos_s, grain, pitch_st)
+    /// Write PREFIX.candidates.csv (index, start_s, rms_power, score, active, prob, usage, then one column per driver computed, its unit in brackets) and PREFIX.plan.csv (hop, pos_s, grain, pitch_st)
     #[arg(long, value_name = "PREFIX")]
     pub csv: Option<PathBuf>,
 }
@@ -156,9 +156,18 @@ fn add_params(mut cmd: clap::Command, group: Group, heading: &'static str) -> cl
         for a in spec.aliases {
             arg = arg.visible_alias(*a);
         }
-        if matches!(spec.kind(), Kind::Envelope | Kind::Number) {
-            // Negative numbers and envelopes like -6..6.
+        if matches!(spec.kind(), Kind::Envelope | Kind::Number | Kind::Text) {
+            // Negative numbers, envelopes like -6..6, scores like -flatness.
             arg = arg.allow_hyphen_values(true);
+        }
+        if spec.kind() == Kind::Text && spec.id == "score" {
+            // `--help` explains every driver in one line (`-h` stays short).
+            let mut long = param_help(spec);
+            long += "\n";
+            for c in spec.choices() {
+                long += &format!("\n  {:<12} {}", c.id, c.doc);
+            }
+            arg = arg.long_help(long);
         }
         cmd = cmd.arg(arg);
     }

@@ -687,9 +687,24 @@ pub fn csv_tables(
     u: &gar_core::report::UsageReport,
 ) -> (String, String) {
     use std::fmt::Write;
-    let mut cands = String::from("index,start_s,rms_power,score,active,prob,usage\n");
+    // One column per driver (section 15), in the drivers' order, unit in brackets.
+    let drivers: Vec<(gar_core::analysis::Driver, Vec<f64>)> = gar_core::analysis::Driver::ALL
+        .iter()
+        .filter_map(|&d| {
+            let v = a.drivers.get(d.id())?.as_array()?;
+            Some((
+                d,
+                v.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect(),
+            ))
+        })
+        .collect();
+    let mut cands = String::from("index,start_s,rms_power,score,active,prob,usage");
+    for (d, _) in &drivers {
+        let _ = write!(cands, ",{}[{}]", d.id(), d.unit());
+    }
+    cands.push('\n');
     for i in 0..a.candidates {
-        let _ = writeln!(
+        let _ = write!(
             cands,
             "{i},{},{},{},{},{},{}",
             a.start_s[i],
@@ -699,6 +714,10 @@ pub fn csv_tables(
             a.prob[i],
             u.counts[i]
         );
+        for (_, v) in &drivers {
+            let _ = write!(cands, ",{}", v[i]);
+        }
+        cands.push('\n');
     }
     // The per-hop values of the parameters that vary, one column each.
     let cols: Vec<(&String, Vec<f64>)> = p

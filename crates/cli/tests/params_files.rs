@@ -504,7 +504,9 @@ fn presets_json_lists_every_parameter() {
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert_eq!(choices, ["rms", "onset", "edge", "mixed"]);
+    // The four score types, then the attention drivers (section 15).
+    assert_eq!(choices[..4], ["rms", "onset", "edge", "mixed"]);
+    assert!(choices.contains(&"centroid"), "{choices:?}");
 }
 
 #[test]
@@ -516,15 +518,19 @@ fn help_shows_the_envelope_grammar() {
         for w in ["25..2", "@exp", "--params", "--save-params"] {
             assert!(help.contains(w), "{cmd}: {w}: {help}");
         }
-        let alpha = help
-            .lines()
-            .find(|l| l.trim_start().starts_with("--alpha"))
-            .unwrap_or_else(|| panic!("{cmd}: an --alpha line: {help}"));
+        // A flag's entry: its line, and the next one when clap puts the help
+        // text under the flag.
+        let entry = |flag: &str| -> String {
+            let lines: Vec<&str> = help.lines().collect();
+            let i = lines
+                .iter()
+                .position(|l| l.trim_start().starts_with(flag))
+                .unwrap_or_else(|| panic!("{cmd}: a {flag} line: {help}"));
+            lines[i..(i + 2).min(lines.len())].join("\n")
+        };
+        let alpha = entry("--alpha");
         assert!(alpha.contains("[envelope]"), "{alpha}");
-        let cand = help
-            .lines()
-            .find(|l| l.trim_start().starts_with("--cand-hop-ms"))
-            .unwrap();
+        let cand = entry("--cand-hop-ms");
         assert!(!cand.contains("[envelope]"), "{cand}");
     }
 }

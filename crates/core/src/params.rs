@@ -327,8 +327,14 @@ pub struct Params {
     pub diversity: Option<Envelope>,
     /// ReLU gate floor relative to the mean score, dB. Default 0.
     pub floor_db: Envelope,
-    /// Score type. Default rms.
+    /// Score type. Default rms. Not used when `mix` is set.
     pub score: ScoreType,
+    /// The score as a weighted mix of drivers (section 15), set by
+    /// `--score` with anything but the four score types; `None`: `score`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mix: Option<crate::analysis::Mix>,
+    /// Drivers computed and reported beyond the score's (`--drivers all`).
+    pub drivers: crate::analysis::DriverSet,
     /// Weight of the onset score in `mixed`, 0..1. Default 0.5.
     pub transient_weight: f64,
     /// Random offset of each output grain, +/- ms. 0..hop. Default 5.
@@ -381,6 +387,8 @@ impl Params {
             diversity: None,
             floor_db: z(),
             score: ScoreType::Rms,
+            mix: None,
+            drivers: crate::analysis::DriverSet::NONE,
             transient_weight: 0.0,
             time_jitter_ms: z(),
             pitch_jitter_st: z(),
@@ -501,6 +509,10 @@ pub struct Settings {
     pub alpha: f64,
     pub floor_db: f64,
     pub score: ScoreType,
+    /// The score as a mix of drivers (section 15); `None`: `score`.
+    pub mix: Option<crate::analysis::Mix>,
+    /// Drivers computed and reported beyond the score's.
+    pub drivers: crate::analysis::DriverSet,
     pub transient_weight: f64,
     pub time_jitter_ms: f64,
     pub pitch_jitter_st: f64,
@@ -544,6 +556,9 @@ pub struct Curves {
     pub spread: ResolvedEnvelope,
     /// Section 13; `None` when alpha is given.
     pub diversity: Option<ResolvedEnvelope>,
+    /// The weight of each term of the score's mix (section 15), in the
+    /// mix's order; empty without a mix.
+    pub weights: Vec<ResolvedEnvelope>,
 }
 
 impl Curves {
@@ -556,6 +571,11 @@ impl Curves {
                 .diversity
                 .as_ref()
                 .is_none_or(|d| d.constant_value().is_some())
+            && !self.weights_vary()
+    }
+    /// Whether a weight of the score's mix changes over time.
+    pub fn weights_vary(&self) -> bool {
+        self.weights.iter().any(|w| w.constant_value().is_none())
     }
     /// `(id, curve)` of each, in the table's order (diversity apart).
     pub fn list(&self) -> [(&'static str, &ResolvedEnvelope); 10] {
@@ -659,6 +679,14 @@ impl Settings {
             });
         }
         Ok(())
+    }
+
+    /// The drivers the analysis computes: the mix's and `drivers`.
+    pub fn drivers_needed(&self) -> crate::analysis::DriverSet {
+        match &self.mix {
+            Some(m) => self.drivers.union(m.drivers()),
+            None => self.drivers,
+        }
     }
     /// Whether grains are pitch-shifted by jitter at output time 0
     /// (docs/algorithm.md, section 6: jitter > 0.001 st).
@@ -807,7 +835,7 @@ impl Params {
                         *set(&mut out) = Some(c.clamp(spec, v));
                     }
                 }
-                Access::Choice(..) | Access::Switch(..) | Access::Count(..) => {}
+                Access::Choice(..) | Access::Switch(..) | Access::Count(..) | Access::Text(..) => {}
             }
         }
         if out.channels == ChannelMode::Independent && out.spread.max_value() > 0.0 {
@@ -949,7 +977,21 @@ impl Params {
                 Some(d) => Some(place("diversity", d)?),
                 None => None,
             },
+            weights: match &e.mix {
+                Some(m) => m
+                    .terms
+                    .iter()
+                    .map(|t| place("score", &t.weight))
+                    .collect::<Result<_, _>>()?,
+                None => Vec::new(),
+            },
         };
+        if curves.weights_vary() {
+            return Err(ParamError::Invalid {
+                name: "score",
+                message: "weights that vary over time are not supported yet; give each weight as a number".into(),
+            });
+        }
         let at0 = |r: &ResolvedEnvelope| r.value_at(0.0);
         Ok(Settings {
             preset,
@@ -963,6 +1005,8 @@ impl Params {
             alpha: at0(&curves.alpha),
             floor_db: at0(&curves.floor_db),
             score: e.score,
+            mix: e.mix.clone(),
+            drivers: e.drivers,
             transient_weight: e.transient_weight,
             time_jitter_ms: at0(&curves.time_jitter_ms),
             pitch_jitter_st: at0(&curves.pitch_jitter_st),

@@ -63,6 +63,11 @@ pub struct AnalysisReport {
     pub score: Vec<f64>,
     pub active_mask: Vec<bool>,
     pub prob: Vec<f64>,
+    /// The raw per-candidate values of every driver the run computed (the
+    /// score's mix, and `--drivers`), in their own units (section 15),
+    /// keyed by the driver's id; left out when there are none.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub drivers: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -171,6 +176,12 @@ fn analysis_report(c: &crate::ChannelView<'_>, sr: u32) -> AnalysisReport {
         score: c.analysis.score.clone(),
         active_mask: c.attention.active.clone(),
         prob: c.attention.prob.clone(),
+        drivers: c
+            .analysis
+            .drivers
+            .iter()
+            .map(|(d, v)| (d.id().to_string(), serde_json::Value::from(v.clone())))
+            .collect(),
     }
 }
 

@@ -11,6 +11,7 @@
 //! `params`, and `gar presets --json` (which a UI renders its controls from).
 //! Adding a parameter is one row here plus its field in [`Params`].
 
+use crate::analysis::{Driver, DriverSet, Mix};
 use crate::envelope::Envelope;
 use crate::params::{
     AttentionNorm, ChannelMode, Normalize, ParamError, Params, Preset, ScoreType, default_peak_db,
@@ -72,6 +73,14 @@ pub enum Access {
     Switch(fn(&Params) -> &bool, fn(&mut Params) -> &mut bool),
     /// A whole number (the seed).
     Count(fn(&Params) -> &u64, fn(&mut Params) -> &mut u64),
+    /// A value written as text with its own grammar (the score's mix of
+    /// drivers, the set of drivers): the words it is built from, the
+    /// getter (`None`: unset) and the parser (its error message).
+    Text(
+        &'static [Choice],
+        fn(&Params) -> Option<String>,
+        fn(&mut Params, &str) -> Result<(), String>,
+    ),
 }
 
 /// The kind of value, as a front end shows it.
@@ -88,6 +97,8 @@ pub enum Kind {
     Switch,
     /// A whole number >= 0.
     Integer,
+    /// Text in the parameter's own grammar, built from `choices`.
+    Text,
 }
 
 /// One parameter.
@@ -181,28 +192,74 @@ macro_rules! field {
     };
 }
 
+const fn driver_choice(d: Driver) -> Choice {
+    Choice {
+        id: d.id(),
+        aliases: &[],
+        doc: d.doc(),
+    }
+}
+
+/// The words of a score: the four score types of section 4, then the other
+/// drivers of section 15 (any of them, or a weighted mix).
 const SCORES: &[Choice] = &[
     Choice {
         id: "rms",
         aliases: &[],
-        doc: "windowed RMS power: loud moments repeat",
+        doc: Driver::Rms.doc(),
     },
     Choice {
         id: "onset",
         aliases: &["transient"],
-        doc: "rising power only: attacks repeat",
+        doc: Driver::Onset.doc(),
     },
-    Choice {
-        id: "edge",
-        aliases: &[],
-        doc: "absolute power change: attacks and decays",
-    },
+    driver_choice(Driver::Edge),
     Choice {
         id: "mixed",
         aliases: &[],
         doc: "(1 - transient_weight) * rms + transient_weight * onset",
     },
+    driver_choice(Driver::OnsetDb),
+    driver_choice(Driver::Centroid),
+    driver_choice(Driver::Flatness),
+    driver_choice(Driver::Flux),
+    driver_choice(Driver::Zcr),
+    driver_choice(Driver::Periodicity),
+    driver_choice(Driver::Pitch),
 ];
+
+/// The words of `--drivers`.
+const DRIVER_SETS: &[Choice] = &[
+    Choice {
+        id: "all",
+        aliases: &[],
+        doc: "every driver",
+    },
+    Choice {
+        id: "none",
+        aliases: &[],
+        doc: "only the score's drivers",
+    },
+];
+
+/// `--score`: one of the four score types, or a mix of drivers.
+fn set_score(p: &mut Params, text: &str) -> Result<(), String> {
+    if let Some(t) = ScoreType::parse(text.trim()) {
+        p.score = t;
+        p.mix = None;
+        return Ok(());
+    }
+    p.mix = Some(Mix::parse(text)?);
+    Ok(())
+}
+
+fn get_score(p: &Params) -> Option<String> {
+    Some(match &p.mix {
+        Some(m) => m.to_string(),
+        None => p.score.id().to_string(),
+    })
+}
+
 const NORMS: &[Choice] = &[
     Choice {
         id: "range",
@@ -251,7 +308,7 @@ const NORMALIZE: &[Choice] = &[
 ];
 
 /// Every parameter, in the order `--help`, the report and a UI show them.
-pub static PARAMS: [ParamSpec; 22] = [
+pub static PARAMS: [ParamSpec; 23] = [
     ParamSpec {
         unit: "ms",
         value_name: "MS",
@@ -310,9 +367,9 @@ pub static PARAMS: [ParamSpec; 22] = [
         ..spec("floor_db", "floor-db", field!(curve floor_db))
     },
     ParamSpec {
-        value_name: "TYPE",
+        value_name: "SCORE",
         default: "rms",
-        doc: "What makes a grain salient",
+        doc: "What makes a grain salient: a driver, -driver (low values win) or a weighted mix like \"rms:0.6,centroid:0.4\" (weights >= 0, divided by their sum)",
         presets: Some([
             PresetValue::Word("rms"),
             PresetValue::Word("rms"),
@@ -322,13 +379,18 @@ pub static PARAMS: [ParamSpec; 22] = [
             PresetValue::Word("rms"),
             PresetValue::Word("mixed"),
         ]),
+        ..spec("score", "score", Access::Text(SCORES, get_score, set_score))
+    },
+    ParamSpec {
+        value_name: "LIST",
+        doc: "Drivers computed and reported (analysis.drivers, CSV columns) beyond the score's: all, or names like centroid,pitch",
         ..spec(
-            "score",
-            "score",
-            Access::Choice(
-                SCORES,
-                |p| p.score.id(),
-                |p, s| ScoreType::parse(s).map(|v| p.score = v).is_some(),
+            "drivers",
+            "drivers",
+            Access::Text(
+                DRIVER_SETS,
+                |p| (!p.drivers.is_empty()).then(|| p.drivers.to_string()),
+                |p, s| DriverSet::parse(s).map(|d| p.drivers = d),
             ),
         )
     },
@@ -548,6 +610,7 @@ impl ParamSpec {
             Access::Choice(..) => Kind::Choice,
             Access::Switch(..) => Kind::Switch,
             Access::Count(..) => Kind::Integer,
+            Access::Text(..) => Kind::Text,
         }
     }
 
@@ -559,7 +622,7 @@ impl ParamSpec {
     /// The words a choice accepts (empty for other kinds).
     pub fn choices(&self) -> &'static [Choice] {
         match self.access {
-            Access::Choice(c, ..) => c,
+            Access::Choice(c, ..) | Access::Text(c, ..) => c,
             _ => &[],
         }
     }
@@ -576,6 +639,16 @@ impl ParamSpec {
         }
         if let Access::Switch(..) = self.access {
             return "on, off".into();
+        }
+        if let Access::Text(c, ..) = self.access {
+            if self.id == "score" {
+                return format!("{}, or a mix of them", choice_ids(c));
+            }
+            return format!(
+                "{}, or names from {}",
+                choice_ids(c),
+                crate::analysis::driver::driver_list()
+            );
         }
         let hi = self.limit.unwrap_or(self.max);
         match (self.min.is_finite(), hi.is_finite(), self.positive) {
@@ -634,6 +707,7 @@ impl ParamSpec {
                     }
                 }
             }
+            Access::Text(_, _, set) => set(p, text).map_err(|m| invalid(self, m))?,
             Access::Count(_, set) => {
                 *set(p) = text.trim().parse::<u64>().map_err(|_| {
                     invalid(
@@ -705,6 +779,8 @@ impl ParamSpec {
             }
             (Access::Count(..), Value::String(s)) => self.set_text(p, s),
             (Access::Count(..), _) => Err(wrong("a whole number >= 0")),
+            (Access::Text(..), Value::String(s)) => self.set_text(p, s),
+            (Access::Text(..), _) => Err(wrong(&format!("text: {}", self.range_text()))),
         }
     }
 
@@ -719,6 +795,7 @@ impl ParamSpec {
             Access::Choice(_, get, _) => Value::from(get(p)),
             Access::Switch(get, _) => Value::from(*get(p)),
             Access::Count(get, _) => Value::from(*get(p)),
+            Access::Text(_, get, _) => Value::from(get(p)?),
         })
     }
 
@@ -732,6 +809,7 @@ impl ParamSpec {
             Access::Choice(_, get, _) => get(p).to_string(),
             Access::Switch(get, _) => if *get(p) { "on" } else { "off" }.to_string(),
             Access::Count(get, _) => get(p).to_string(),
+            Access::Text(_, get, _) => get(p)?,
         })
     }
 
@@ -763,6 +841,10 @@ fn describe(v: &Value) -> String {
         Value::Array(_) => "an array".into(),
         Value::Object(_) => "a table".into(),
     }
+}
+
+fn choice_ids(c: &[Choice]) -> String {
+    c.iter().map(|c| c.id).collect::<Vec<_>>().join(", ")
 }
 
 fn choice_list(c: &[Choice]) -> String {

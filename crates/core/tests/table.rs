@@ -45,6 +45,8 @@ fn rich() -> Params {
         peak_db: -1.5,
         lufs: -23.0,
         dc_block: false,
+        mix: None,
+        drivers: gar_core::analysis::DriverSet::all(),
     }
 }
 

@@ -240,7 +240,13 @@ impl<'a> Scene<'a> {
         let agg = self.ax.scores_aggregated;
         let title = "3\u{2002}Score landscape";
         let legend = [
-            Legend::Swatch(GREY_BAR, "raw score".into()),
+            Legend::Swatch(
+                GREY_BAR,
+                match &p.settings.mix {
+                    Some(m) => format!("raw score = {m}"),
+                    None => format!("raw score ({})", p.settings.score),
+                },
+            ),
             Legend::Dotted(ORANGE, format!("floor {}", short(floor))),
             Legend::Line(BLUE, "prob (scaled to max)".into()),
             Legend::Circle(ORANGE, "chosen (size = uses)".into()),
@@ -574,7 +580,9 @@ impl<'a> Scene<'a> {
             ),
             (
                 "score".into(),
-                if s.score == gar_core::ScoreType::Mixed {
+                if let Some(m) = &s.mix {
+                    m.to_string()
+                } else if s.score == gar_core::ScoreType::Mixed {
                     format!(
                         "{} (transient weight {})",
                         s.score.id(),
