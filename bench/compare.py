@@ -15,9 +15,9 @@ benches): 44.1 kHz 16-bit mono, the mono mix floor((l + r) / 2) of
 testdata/stereo_guit_em9_44k.flac followed by that of
 crates/cli/assets/demo_tabla_glass_cc0_6s_44k_stereo.flac, repeated and cut at
 2,646,000 frames; written to WORK/bench_input_60s_44k_mono.wav. `--input FILE` uses
-another 60 s 16-bit mono WAV instead, e.g. the corpus file
-../shared/corpus/long_mix_60s_44k_mono.wav on which the BENCHMARKS.md figures up to
-issue 9 were measured (the original's times below were measured on that file).
+another 60 s 16-bit mono WAV instead, e.g. long_mix_60s_44k_mono.wav from the team's
+corpus (not in the repository; nothing here needs it), on which the BENCHMARKS.md figures
+up to issue 9 were measured (the original's times below were measured on that file).
 
 Needs sox and /usr/bin/time (installed from Debian's packages if missing).
 """
@@ -105,7 +105,7 @@ def main():
     ap.add_argument("--skip-60", action="store_true")
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
     ap.add_argument("--input", help="a 60 s 16-bit mono WAV to use instead of the default "
-                    "mix of the committed CC0 recordings (e.g. ../shared/corpus/long_mix_60s_44k_mono.wav)")
+                    "mix of the committed CC0 recordings (e.g. the team corpus' long_mix_60s_44k_mono.wav)")
     a = ap.parse_args()
     ensure_tools()
     os.makedirs(a.work, exist_ok=True)

@@ -8,8 +8,6 @@ mod common;
 
 use gar_core::table::find;
 use gar_core::{Prepared, Preset};
-use std::io::Write;
-use std::path::PathBuf;
 
 fn onset_harvest(x: &[f32], sr: u32, score: &str) -> Prepared {
     let mut p = Preset::OnsetHarvest.params();
@@ -83,24 +81,13 @@ fn onset_db_picks_the_quiet_attack_onset_the_swell_synthetic() {
     assert!(share(&lin, swell) > 0.8);
 }
 
-fn shared() -> PathBuf {
-    match std::env::var_os("GAR_SHARED_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
 #[test]
 fn onset_db_picks_the_word_attack_onset_the_swell_speech_shared_extra() {
-    let path = shared().join("corpus/speech_front_center_48k_mono.wav");
-    if !path.is_file() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "onset_db speech: skipped: {} not found (set GAR_SHARED_DIR)",
-            path.display()
-        );
+    let Some(path) =
+        common::shared_file("corpus/speech_front_center_48k_mono.wav", "onset_db speech")
+    else {
         return;
-    }
+    };
     let d = gar_io::decode_file(&path).expect("decode");
     let sr = d.sample_rate;
     let x = d.channels[0].as_slice().to_vec();

@@ -15,26 +15,13 @@
 //! the folder named by `GAR_SHARED_DIR`. Without it they are skipped with a printed
 //! reason; `GAR_SHARED_DIR=/nonexistent` forces the skip.
 
+mod common;
+
 use gar_core::{AttentionNorm, ChannelMode, Params, Preset};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The shared corpus folder: `GAR_SHARED_DIR`, or `../shared` beside the repository.
-fn shared() -> PathBuf {
-    match std::env::var_os("GAR_SHARED_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => repo().join("../shared"),
-    }
-}
-
-/// Prints a line that the test harness does not capture (a skip must be visible in a
-/// plain `cargo test`).
-fn notice(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// The decoded channels and sample rate of an audio file.
@@ -267,24 +254,16 @@ fn parity_stereo_guit_committed() {
 
 /// An extra check on a recording from the shared corpus, if it is there.
 fn extra(stem: &str) {
-    let dir = shared();
-    if !dir.is_dir() {
-        notice(&format!(
-            "parity {stem}: skipped: ../shared not found (looked for {}; set GAR_SHARED_DIR \
-             to another folder). (parity_stereo_guit_committed needs nothing outside the repository)",
-            dir.display()
-        ));
+    let what = format!(
+        "parity {stem} (parity_stereo_guit_committed needs nothing outside the repository)"
+    );
+    let Some(audio) = common::shared_file(&format!("corpus/{stem}.wav"), &what) else {
         return;
-    }
-    let audio = dir.join("corpus").join(format!("{stem}.wav"));
-    let parity = dir.join("parity");
-    if !audio.is_file() || !parity.join(format!("{stem}.p2.tsv")).is_file() {
-        notice(&format!(
-            "parity {stem}: skipped: {} has no corpus/{stem}.wav or parity/{stem}.p2.tsv",
-            dir.display()
-        ));
+    };
+    let Some(p2) = common::shared_file(&format!("parity/{stem}.p2.tsv"), &what) else {
         return;
-    }
+    };
+    let parity = p2.parent().expect("the parity folder").to_path_buf();
     check(&audio, &parity, stem);
 }
 

@@ -86,3 +86,32 @@ pub fn correlation(a: &[f32], b: &[f32]) -> f64 {
     }
     ab / (aa * bb).sqrt()
 }
+
+/// Prints a line the test harness does not capture (a skip must be visible in a
+/// plain `cargo test`).
+pub fn notice(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// The file `rel` of the team's shared corpus (`GAR_SHARED_DIR`, or `../shared`
+/// beside the repository), if it is there; otherwise prints why `what` is
+/// skipped and returns `None`. A fresh clone has no shared corpus: tests that
+/// need it are extras.
+pub fn shared_file(rel: &str, what: &str) -> Option<std::path::PathBuf> {
+    let dir = match std::env::var_os("GAR_SHARED_DIR") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+    };
+    let path = dir.join(rel);
+    if path.is_file() {
+        Some(path)
+    } else {
+        notice(&format!(
+            "{what}: skipped: {} not found (the shared corpus is not in the repository; set \
+             GAR_SHARED_DIR to a folder that has it)",
+            path.display()
+        ));
+        None
+    }
+}
