@@ -170,6 +170,17 @@ pub fn apply(p: &mut Params, values: &[(&'static ParamSpec, Value)]) -> Result<(
     Ok(())
 }
 
+/// Every parameter of `p` as a params file (and the report's `params`)
+/// writes it, in the table's order: the seed apart, and alpha left out under
+/// a diversity (it is solved).
+pub fn values(p: &Params) -> serde_json::Map<String, Value> {
+    PARAMS
+        .iter()
+        .filter(|spec| !(spec.id == "seed" || (spec.id == "alpha" && p.diversity.is_some())))
+        .filter_map(|spec| Some((spec.id.to_string(), spec.get_json(p)?)))
+        .collect()
+}
+
 /// The effective parameters of a run as a TOML params file: the preset, the
 /// seed actually used, and every parameter after clamps (under a diversity,
 /// alpha is left out: it is solved). `render SAME_INPUT --params FILE`
@@ -178,22 +189,14 @@ pub fn to_toml(s: &Settings, seed: u64) -> String {
     let mut t = toml::Table::new();
     t.insert("preset".into(), toml::Value::String(s.preset.id().into()));
     t.insert("seed".into(), toml::Value::Integer(seed as i64));
-    let mut p = s.effective.clone();
-    p.seed = seed;
-    for spec in &PARAMS {
-        if spec.id == "seed" || (spec.id == "alpha" && p.diversity.is_some()) {
-            continue;
-        }
-        let Some(v) = spec.get_json(&p) else {
-            continue;
-        };
+    for (id, v) in values(&s.effective) {
         let tv = match v {
             Value::Bool(b) => toml::Value::Boolean(b),
             Value::String(s) => toml::Value::String(s),
             Value::Number(n) => toml::Value::Float(n.as_f64().unwrap_or(0.0)),
             _ => continue,
         };
-        t.insert(spec.id.into(), tv);
+        t.insert(id, tv);
     }
     // The seed can exceed i64: write it as text then (read back as a number).
     if seed > i64::MAX as u64 {

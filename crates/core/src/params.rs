@@ -929,14 +929,10 @@ impl Params {
             ));
             e.cand_hop_ms = grain0;
         }
+        // The hop is one constant when neither it nor the grain limiting it varies.
+        let fixed_hop = e.grain_ms.is_constant() || e.hop_ms.max_value() <= grain_min / 2.0;
         match (e.time_jitter_ms.constant_value(), e.hop_ms.constant_value()) {
-            (Some(tj), Some(hop)) if !e.grain_ms.is_constant() && hop > grain_min / 2.0 => {
-                let _ = tj;
-                c.note(
-                    "time_jitter_ms is limited to the hop at each hop where it is longer".into(),
-                );
-            }
-            (Some(tj), Some(hop)) => {
+            (Some(tj), Some(hop)) if fixed_hop => {
                 if tj > hop {
                     c.note(format!(
                         "time jitter {} ms shortened to the hop {} ms",

@@ -38,15 +38,7 @@ pub type ParamsReport = serde_json::Map<String, serde_json::Value>;
 
 /// The parameters of a run as a params file writes them.
 pub fn params_map(s: &crate::Settings) -> ParamsReport {
-    let mut m = serde_json::Map::new();
-    for spec in &crate::table::PARAMS {
-        if spec.id == "seed" || (spec.id == "alpha" && s.effective.diversity.is_some()) {
-            continue;
-        }
-        if let Some(v) = spec.get_json(&s.effective) {
-            m.insert(spec.id.to_string(), v);
-        }
-    }
+    let mut m = crate::paramfile::values(&s.effective);
     m.insert("duration_s".into(), serde_json::Value::from(s.duration_s));
     m
 }
