@@ -15,7 +15,7 @@ fn source() -> (Vec<f32>, u32) {
     let x = (0..n)
         .map(|i| {
             let t = i as f64 / f64::from(sr);
-            let loud = (t * 10.0) as usize % 2 == 0;
+            let loud = ((t * 10.0) as usize).is_multiple_of(2);
             let (f, a) = if loud { (100.0, 0.8) } else { (5000.0, 0.08) };
             (a * (std::f64::consts::TAU * f * t).sin()) as f32
         })
