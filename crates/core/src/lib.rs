@@ -22,6 +22,7 @@ pub mod params;
 pub mod plan;
 pub mod render;
 pub mod report;
+pub mod seeds;
 pub mod table;
 pub mod varispeed;
 pub mod varying;
