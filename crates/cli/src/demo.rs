@@ -1,11 +1,11 @@
 //! `gar demo`: every preset on the built-in demo sound.
 
 use crate::Failure;
-use crate::outputs::Outputs;
 use anyhow::{Context, anyhow};
 use gar_core::report::{InputInfo, OutputInfo};
 use gar_core::{Preset, Report};
 use gar_io::Bits;
+use gar_run::outputs::Outputs;
 use std::path::Path;
 
 /// Percussive tabla hits over a sustained glass hum, 6 s, 44.1 kHz stereo, CC0

@@ -5,10 +5,10 @@
 
 use crate::Failure;
 use crate::args::{EngineArgs, LevelArgs};
-use anyhow::anyhow;
 use gar_core::paramfile::{self, FileError, Format};
 use gar_core::table::{self, ParamSpec};
 use gar_core::{ParamError, Params, Preset};
+use gar_run::RunError;
 use serde_json::Value;
 use std::path::Path;
 
@@ -31,15 +31,7 @@ pub fn flag_of(id: &str) -> String {
     }
 }
 
-/// A message from gar-core with its leading parameter id replaced by the flag
-/// (`grain_ms 3000 ms clamped ...` -> `--grain-ms 3000 ms clamped ...`).
-pub fn with_flag(msg: &str) -> String {
-    let word = msg.split([' ', ':']).next().unwrap_or("");
-    match table::PARAMS.iter().find(|s| s.id == word) {
-        Some(s) => format!("--{}{}", s.flag, &msg[word.len()..]),
-        None => msg.to_string(),
-    }
-}
+pub use gar_run::with_flag;
 
 /// Every word of `msg` that is a parameter's id written as its flag.
 pub fn flags_in(msg: &str) -> String {
@@ -130,25 +122,13 @@ fn param_usage(e: ParamError) -> Failure {
     Failure::Usage(err_text(&e))
 }
 
-/// The seed to use: the given one, or (0 / none) a fresh one from the OS.
-pub fn resolve_seed(seed: Option<u64>) -> Result<u64, Failure> {
-    match seed {
-        Some(s) if s != 0 => Ok(s),
-        _ => loop {
-            let s = getrandom::u64().map_err(|e| anyhow!("could not draw a random seed: {e}"))?;
-            if s != 0 {
-                return Ok(s);
-            }
-        },
-    }
-}
-
-/// Parameter errors are usage errors, except those about the source itself.
-pub fn param_failure(e: ParamError, input: &Path) -> Failure {
+/// A job's error in the words of the command line: parameter errors name the flag
+/// and, with every other mistake in the request, exit with status 2.
+pub fn run_failure(e: RunError) -> Failure {
     match e {
-        ParamError::SourceTooShort { .. } | ParamError::ZeroSampleRate => {
-            Failure::Run(anyhow!("{}: {e}", input.display()))
-        }
-        _ => param_usage(e),
+        RunError::Param(p) => param_usage(p),
+        RunError::Usage(m) => Failure::Usage(m),
+        RunError::Failed(e) => Failure::Run(e),
+        e @ RunError::Cancelled => Failure::Run(anyhow::anyhow!(e)),
     }
 }

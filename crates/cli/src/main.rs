@@ -1,20 +1,16 @@
 //! The `gar` binary: argument parsing, messages, exit codes. The engine is in
 //! gar-core, file formats in gar-io.
 //!
-//! Modules depend one way: `engine` (render, analyze) and `demo` use `outputs` (every
-//! file of a run, written together), `limits` (memory and size checks, decoding),
-//! `flags` (flags to parameters), `progress` and `source`; `outputs` uses `safety`
-//! (signals, panics), which uses nothing of gar's.
+//! The run pipeline (jobs, memory budget, staged outputs, signal and panic safety) is
+//! the gar-run library, shared with the studio, batch and Python. Modules here depend
+//! one way: `engine` (render, analyze) and `demo` use `flags` (flags to parameters and
+//! jobs) and `progress` (the terminal's progress display).
 
 mod args;
 mod demo;
 mod engine;
 mod flags;
-mod limits;
-mod outputs;
 mod progress;
-mod safety;
-mod source;
 
 use args::{Cli, Command};
 use clap::{CommandFactory, Parser};
@@ -32,6 +28,12 @@ pub enum Failure {
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure::Run(e)
+    }
+}
+
+impl From<gar_run::RunError> for Failure {
+    fn from(e: gar_run::RunError) -> Self {
+        flags::run_failure(e)
     }
 }
 
@@ -69,26 +71,32 @@ fn main() -> ExitCode {
         Err(e) => return clap_failure(e),
     };
     let name = subcommand_name(&cli.command);
-    safety::install_signal_handler();
-    let result = safety::guard(|| match cli.command {
-        Command::Render(a) => engine::render_command(&a),
-        Command::Analyze(a) => engine::analyze_command(&a),
-        Command::Presets { json } => {
-            engine::presets_command(json);
-            Ok(())
-        }
-        Command::Demo {
-            out,
-            force,
-            quiet,
-            plot,
-        } => demo::demo_command(&out, force, quiet, plot),
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "gar", &mut std::io::stdout());
-            Ok(())
-        }
-        Command::Man { subcommand } => man_page(subcommand.as_deref()),
+    gar_run::safety::install_signal_handler();
+    gar_run::safety::quiet_panics();
+    // A panic (a bug) becomes a clean error; unwinding has removed the run's
+    // temporary files.
+    let guarded = gar_run::safety::guard(|| {
+        Ok(match cli.command {
+            Command::Render(a) => engine::render_command(&a),
+            Command::Analyze(a) => engine::analyze_command(&a),
+            Command::Presets { json } => {
+                engine::presets_command(json);
+                Ok(())
+            }
+            Command::Demo {
+                out,
+                force,
+                quiet,
+                plot,
+            } => demo::demo_command(&out, force, quiet, plot),
+            Command::Completions { shell } => {
+                clap_complete::generate(shell, &mut Cli::command(), "gar", &mut std::io::stdout());
+                Ok(())
+            }
+            Command::Man { subcommand } => man_page(subcommand.as_deref()),
+        })
     });
+    let result = guarded.unwrap_or_else(|e| Err(Failure::from(e)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(m)) => {

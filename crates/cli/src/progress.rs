@@ -115,3 +115,18 @@ impl Drop for Progress {
         self.done();
     }
 }
+
+/// A job's stages (gar-run) drawn on the terminal.
+impl gar_run::Progress for Progress {
+    fn stage(&self, name: &'static str, total: Option<u64>) {
+        Progress::stage(self, name, total);
+    }
+    fn advance(&self, done: u64) {
+        self.set(done);
+    }
+    fn finished(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -10,7 +10,7 @@
 //! Ctrl-C. The writer itself, with its permissions and fsync policy, is
 //! [`gar_io::AtomicFile`].
 
-use crate::Failure;
+use crate::RunError;
 use crate::safety;
 use anyhow::anyhow;
 use gar_io::AtomicFile;
@@ -72,16 +72,16 @@ impl Outputs {
 
     /// Checks `path` (named by `flag`, a `what` such as "report") and creates its
     /// temporary file.
-    pub fn stage(&mut self, path: &Path, flag: &'static str, what: &str) -> Result<Slot, Failure> {
+    pub fn stage(&mut self, path: &Path, flag: &'static str, what: &str) -> Result<Slot, RunError> {
         if path.as_os_str() == "-" {
-            return Err(Failure::Usage(format!(
+            return Err(RunError::Usage(format!(
                 "{flag} -: only the WAV can go to standard output (-o -); give {flag} a file \
                  name"
             )));
         }
         let id = identity(path);
         if let Some(other) = self.staged.iter().find(|s| s.identity == id) {
-            return Err(Failure::Usage(format!(
+            return Err(RunError::Usage(format!(
                 "{} and {flag} both name {}; expected a different file for each",
                 other.flag,
                 path.display()
@@ -89,7 +89,7 @@ impl Outputs {
         }
         check_target(path, self.input.as_deref(), self.force, what)?;
         let file = AtomicFile::create(path, self.force, safety::register_temp)
-            .map_err(|e| Failure::Run(anyhow!(e)))?;
+            .map_err(|e| RunError::Failed(anyhow!(e)))?;
         let staged = Staged {
             target: path.to_path_buf(),
             temp: file.temp_path().to_path_buf(),
@@ -107,7 +107,7 @@ impl Outputs {
     }
 
     /// Writes `bytes` into a staged file.
-    pub fn write(&mut self, slot: Slot, bytes: &[u8]) -> Result<(), Failure> {
+    pub fn write(&mut self, slot: Slot, bytes: &[u8]) -> Result<(), RunError> {
         let s = &mut self.staged[slot.0];
         let file = s
             .file
@@ -121,10 +121,10 @@ impl Outputs {
     /// Takes a staged file out (to hand it to a streaming writer); give it back with
     /// [`put`](Self::put) once complete. A file not given back is not committed, and
     /// its temporary file is removed when the writer drops it.
-    pub fn take(&mut self, slot: Slot) -> Result<AtomicFile, Failure> {
+    pub fn take(&mut self, slot: Slot) -> Result<AtomicFile, RunError> {
         let s = &mut self.staged[slot.0];
         s.file.take().ok_or_else(|| {
-            Failure::Run(anyhow!(
+            RunError::Failed(anyhow!(
                 "internal error: {} taken twice",
                 s.target.display()
             ))
@@ -140,9 +140,9 @@ impl Outputs {
     /// paths. Every file must be complete (given back if taken). If a rename fails
     /// (another process created one of the files in the same instant), the files this
     /// run already created are removed again and every temporary file is removed.
-    pub fn commit(mut self) -> Result<Vec<PathBuf>, Failure> {
+    pub fn commit(mut self) -> Result<Vec<PathBuf>, RunError> {
         if let Some(s) = self.staged.iter().find(|s| s.file.is_none()) {
-            return Err(Failure::Run(anyhow!(
+            return Err(RunError::Failed(anyhow!(
                 "internal error: {} was not completed",
                 s.target.display()
             )));
@@ -155,7 +155,7 @@ impl Outputs {
         // The slow part (flushing, and syncing files that replace old ones) first, for
         // all of them; the renames then follow one another closely.
         for f in &mut files {
-            f.sync().map_err(|e| Failure::Run(anyhow!(e)))?;
+            f.sync().map_err(|e| RunError::Failed(anyhow!(e)))?;
         }
         let temps: Vec<PathBuf> = files.iter().map(|f| f.temp_path().to_path_buf()).collect();
         let written: Vec<PathBuf> = files.iter().map(|f| f.path().to_path_buf()).collect();
@@ -177,7 +177,7 @@ impl Outputs {
             }
             Ok(())
         })
-        .map_err(|e| Failure::Run(anyhow!(e)))?;
+        .map_err(|e| RunError::Failed(anyhow!(e)))?;
         Ok(written)
     }
 }
@@ -189,24 +189,24 @@ pub fn check_target(
     input: Option<&Path>,
     force: bool,
     what: &str,
-) -> Result<(), Failure> {
+) -> Result<(), RunError> {
     if let Some(input) = input
         && gar_io::same_file(target, input)
     {
-        return Err(Failure::Run(anyhow!(
+        return Err(RunError::Failed(anyhow!(
             "the {what} {} is the input file; gar never writes its input (choose another path)",
             target.display()
         )));
     }
     if target.is_dir() {
-        return Err(Failure::Run(anyhow!(
+        return Err(RunError::Failed(anyhow!(
             "the {what} {} is a directory; expected a file path",
             target.display()
         )));
     }
     // A device (/dev/null), FIFO or socket: the final rename would replace it by a file.
     if target.exists() && !target.is_file() {
-        return Err(Failure::Run(anyhow!(
+        return Err(RunError::Failed(anyhow!(
             "the {what} {} exists and is not a regular file (a device, FIFO or socket); gar \
              writes files by renaming a finished temporary file into place, which would \
              replace it: choose a file path",
@@ -214,7 +214,7 @@ pub fn check_target(
         )));
     }
     if !force && std::fs::symlink_metadata(target).is_ok() {
-        return Err(Failure::Run(anyhow!(
+        return Err(RunError::Failed(anyhow!(
             "the {what} {} already exists; pass --force to replace it",
             target.display()
         )));

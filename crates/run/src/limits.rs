@@ -4,9 +4,16 @@
 //! whose output a WAV file cannot hold, whose output would be empty, or whose estimated
 //! memory exceeds the limit ([`DEFAULT_MAX_MEMORY`], or `GAR_MAX_MEMORY`); then it
 //! decodes with that limit and checks again with the true length.
+//!
+//! The limit is a [`MemoryBudget`] that every job of a process shares
+//! ([`MemoryBudget::process`]): a job reserves its estimated peak before it decodes
+//! and holds the [`Reservation`] until it ends, so that jobs running at the same time
+//! (`gar batch`, the studio, Python threads) wait for one another instead of
+//! together exceeding the limit. A job that alone exceeds the limit is refused.
 
-use crate::Failure;
-use crate::flags::param_failure;
+use crate::Cancel;
+use crate::RunError;
+use crate::error::param_error;
 use crate::source::Input;
 use anyhow::anyhow;
 use gar_core::{ChannelMode, ParamError, Params, Preset, Settings};
@@ -43,15 +50,109 @@ pub fn parse_size(s: &str) -> Option<u64> {
 
 /// The memory ceiling in force: `GAR_MAX_MEMORY` if set (a bad value is a usage error),
 /// else [`DEFAULT_MAX_MEMORY`].
-pub fn max_memory() -> Result<u64, Failure> {
+pub fn max_memory() -> Result<u64, RunError> {
+    // Read once per call: `MemoryBudget::process` caches it for the process.
     match std::env::var(MEMORY_ENV) {
         Ok(v) => parse_size(&v).ok_or_else(|| {
-            Failure::Usage(format!(
+            RunError::Usage(format!(
                 "{MEMORY_ENV}={v:?} is not a size; expected e.g. 16G, 500M, 8589934592 or \
                  unlimited"
             ))
         }),
         Err(_) => Ok(DEFAULT_MAX_MEMORY),
+    }
+}
+
+/// Memory shared by every job of a process (see the module documentation).
+#[derive(Debug)]
+pub struct MemoryBudget {
+    limit: u64,
+    used: std::sync::Mutex<u64>,
+    freed: std::sync::Condvar,
+}
+
+/// A job's share of a [`MemoryBudget`], given back when dropped.
+#[derive(Debug)]
+pub struct Reservation<'a> {
+    budget: &'a MemoryBudget,
+    bytes: u64,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let mut used = self.budget.lock();
+        *used = used.saturating_sub(self.bytes);
+        self.budget.freed.notify_all();
+    }
+}
+
+impl Reservation<'_> {
+    /// The bytes reserved.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl MemoryBudget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: u64) -> MemoryBudget {
+        MemoryBudget {
+            limit,
+            used: std::sync::Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// The process's budget: `GAR_MAX_MEMORY` (read once, at first use) or
+    /// [`DEFAULT_MAX_MEMORY`]. A bad `GAR_MAX_MEMORY` is an error every time.
+    pub fn process() -> Result<&'static MemoryBudget, RunError> {
+        static BUDGET: std::sync::OnceLock<Result<MemoryBudget, String>> =
+            std::sync::OnceLock::new();
+        match BUDGET.get_or_init(|| {
+            max_memory()
+                .map(MemoryBudget::new)
+                .map_err(|e| e.to_string())
+        }) {
+            Ok(b) => Ok(b),
+            Err(m) => Err(RunError::Usage(m.clone())),
+        }
+    }
+
+    /// The limit in bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// The bytes reserved now by every job.
+    pub fn in_use(&self) -> u64 {
+        *self.lock()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, u64> {
+        self.used.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reserves `bytes` (at most the limit: a larger request is the caller's to refuse
+    /// with its own message), waiting while other jobs hold too much of the budget;
+    /// gives up if `cancel` is set while waiting.
+    pub fn reserve(&self, bytes: u64, cancel: &Cancel) -> Result<Reservation<'_>, RunError> {
+        let bytes = bytes.min(self.limit);
+        let mut used = self.lock();
+        while used.saturating_add(bytes) > self.limit {
+            if cancel.is_cancelled() {
+                return Err(RunError::Cancelled);
+            }
+            used = self
+                .freed
+                .wait_timeout(used, std::time::Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        *used += bytes;
+        Ok(Reservation {
+            budget: self,
+            bytes,
+        })
     }
 }
 
@@ -203,7 +304,7 @@ pub fn check_run(
     preset: Preset,
     wants: &Wants,
     max_memory: u64,
-) -> Result<(), Failure> {
+) -> Result<Option<u64>, RunError> {
     let sr = shape.sample_rate;
     let Some(frames) = shape.frames else {
         // Length unknown until decoded (a pipe, or no frame count in the header): only
@@ -218,14 +319,14 @@ pub fn check_run(
             let out_ch = s.output_channels(shape.channels);
             check_output_len(out_len, sr, out_ch, bits, path, params)?;
         }
-        return Ok(());
+        return Ok(None);
     };
     let len = usize::try_from(frames).unwrap_or(usize::MAX);
     let s = match params.resolve(preset, sr, len) {
         Ok(s) => s,
         // An estimated length may be short of the truth: decide after decoding.
-        Err(ParamError::SourceTooShort { .. }) if !shape.exact => return Ok(()),
-        Err(e) => return Err(param_failure(e, input)),
+        Err(ParamError::SourceTooShort { .. }) if !shape.exact => return Ok(None),
+        Err(e) => return Err(param_error(e, input)),
     };
     if let Some((path, bits)) = wants.output {
         let out_ch = s.output_channels(shape.channels);
@@ -234,7 +335,7 @@ pub fn check_run(
     let f = footprint(&s, shape.channels, frames, wants);
     if f.total() > max_memory {
         let secs = frames as f64 / f64::from(sr.max(1));
-        return Err(Failure::Run(anyhow!(
+        return Err(RunError::Failed(anyhow!(
             "{}: this run would need about {} of memory ({:.0} s of {}-channel audio take {} \
              decoded, {} for the analysis or the output, {} for the plan and reports); the \
              limit is {}. Set {MEMORY_ENV} (e.g. {MEMORY_ENV}=32G) to allow more, or use a \
@@ -249,7 +350,7 @@ pub fn check_run(
             bytes_words(max_memory)
         )));
     }
-    Ok(())
+    Ok(Some(f.total()))
 }
 
 /// Refuses an output of no samples, or one too large for a WAV file.
@@ -260,10 +361,10 @@ fn check_output_len(
     bits: Bits,
     path: &Path,
     params: &Params,
-) -> Result<(), Failure> {
+) -> Result<(), RunError> {
     if out_len < 1.0 {
         let d = params.duration_s.unwrap_or(0.0);
-        return Err(Failure::Usage(format!(
+        return Err(RunError::Usage(format!(
             "--duration {d:e} s gives no output sample at {sr} Hz; expected at least {:e} s",
             1.0 / f64::from(sr.max(1))
         )));
@@ -300,28 +401,32 @@ fn check_output_len(
         );
         // The user's --duration asked for it: a usage error; the input's own length: not.
         return Err(if params.duration_s.is_some() {
-            Failure::Usage(msg)
+            RunError::Usage(msg)
         } else {
-            Failure::Run(anyhow!(msg))
+            RunError::Failed(anyhow!(msg))
         });
     }
     Ok(())
 }
 
 /// Reads the input for a run: header first (refusing what cannot work, before any
-/// decoding), then the samples under the memory limit, then the checks again with the
-/// true length.
-pub fn load(
+/// decoding), then reserves the run's estimated peak memory in `budget` (waiting for
+/// other jobs if need be), then decodes under the limit, then checks again with the
+/// true length (reserving the difference if the estimate was short). The
+/// reservations are the run's until it drops them.
+pub fn load<'b>(
     source: &Input,
     params: &Params,
     preset: Preset,
     wants: &Wants,
-) -> Result<Decoded, Failure> {
+    budget: &'b MemoryBudget,
+    cancel: &Cancel,
+) -> Result<(Decoded, Vec<Reservation<'b>>), RunError> {
     let input = source.label();
-    let max = max_memory()?;
+    let max = budget.limit();
     let decode_failure = |e: DecodeError| {
         let hint = matches!(e, DecodeError::TooLong { .. });
-        Failure::Run(if hint {
+        RunError::Failed(if hint {
             anyhow!("{e}. Set {MEMORY_ENV} (e.g. {MEMORY_ENV}=32G) to allow more")
         } else {
             anyhow!(e)
@@ -331,6 +436,7 @@ pub fn load(
         Input::File(p) => gar_io::probe_file(p).map_err(decode_failure)?,
         Input::Stdin => None,
     };
+    let mut held = Vec::new();
     if let Some(info) = probed {
         let shape = Shape {
             sample_rate: info.sample_rate,
@@ -338,7 +444,12 @@ pub fn load(
             frames: info.frames,
             exact: info.frames_exact,
         };
-        check_run(input, &shape, params, preset, wants, max)?;
+        if let Some(bytes) = check_run(input, &shape, params, preset, wants, max)? {
+            held.push(budget.reserve(bytes, cancel)?);
+        }
+    }
+    if cancel.is_cancelled() {
+        return Err(RunError::Cancelled);
     }
     let limits = gar_io::DecodeLimits {
         max_decoded_bytes: max,
@@ -354,13 +465,48 @@ pub fn load(
         frames: Some(d.frames as u64),
         exact: true,
     };
-    check_run(input, &shape, params, preset, wants, max)?;
-    Ok(d)
+    if let Some(bytes) = check_run(input, &shape, params, preset, wants, max)? {
+        let have: u64 = held.iter().map(Reservation::bytes).sum();
+        if bytes > have {
+            held.push(budget.reserve(bytes - have, cancel)?);
+        }
+    }
+    Ok((d, held))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_budget_makes_jobs_wait_for_one_another() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let budget = MemoryBudget::new(100);
+        let cancel = Cancel::default();
+        let peak = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..20 {
+                        let r = budget.reserve(60, &cancel).unwrap();
+                        peak.fetch_max(budget.in_use(), Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                        drop(r);
+                    }
+                });
+            }
+        });
+        // Two jobs of 60 never held the budget of 100 at once.
+        assert_eq!(peak.load(Ordering::SeqCst), 60);
+        assert_eq!(budget.in_use(), 0);
+        // A waiting job gives up when cancelled.
+        let held = budget.reserve(100, &cancel).unwrap();
+        let c = Cancel::default();
+        c.cancel();
+        assert!(matches!(budget.reserve(1, &c), Err(RunError::Cancelled)));
+        drop(held);
+        assert!(budget.reserve(1, &c).is_ok());
+    }
 
     #[test]
     fn sizes_parse() {
