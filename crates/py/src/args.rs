@@ -14,9 +14,8 @@ use std::path::Path;
 /// What a run is asked for.
 pub struct Request {
     pub preset: Preset,
+    /// Every value layered and checked; `seed` 0 (none given) draws one at the run.
     pub params: Params,
-    /// The seed used (drawn when none or 0 was given).
-    pub seed: u64,
 }
 
 /// What the run may set: `render` every parameter, `analyze` no output level.
@@ -263,36 +262,5 @@ pub fn request(
     }
     paramfile::apply(&mut params, &values).map_err(Fail::from)?;
     params.validate().map_err(Fail::from)?;
-    let seed = match params.seed {
-        0 => draw_seed()?,
-        s => s,
-    };
-    params.seed = seed;
-    Ok(Request {
-        preset,
-        params,
-        seed,
-    })
-}
-
-/// A fresh non-zero seed from the operating system (as `gar render` without `--seed`).
-fn draw_seed() -> Result<u64, Fail> {
-    loop {
-        let s = getrandom::u64()
-            .map_err(|e| Fail::Other(format!("could not draw a random seed: {e}")))?;
-        if s != 0 {
-            return Ok(s);
-        }
-    }
-}
-
-/// A message from gar-core with its leading parameter id written as the flag, as
-/// the command line's report has it (`grain_ms 3000 ms clamped ...` ->
-/// `--grain-ms 3000 ms clamped ...`), so that the reports are equal.
-pub fn with_flag(msg: &str) -> String {
-    let word = msg.split([' ', ':']).next().unwrap_or("");
-    match PARAMS.iter().find(|s| s.id == word) {
-        Some(s) => format!("--{}{}", s.flag, &msg[word.len()..]),
-        None => msg.to_string(),
-    }
+    Ok(Request { preset, params })
 }

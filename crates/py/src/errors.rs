@@ -17,6 +17,9 @@ pub const CLASSES: &std::ffi::CStr = cr#"
 class GarError(Exception):
     """Anything gar refuses or fails to do."""
 
+    def __init__(self, message, _unused=None):
+        super().__init__(message)
+
 class ParamError(GarError, ValueError):
     """A parameter gar cannot use. ``param`` is its name (the parameter table's id,
     as the keyword argument is spelled), or None when the source itself is at fault
@@ -62,6 +65,8 @@ pub enum Fail {
     Type(String),
     /// `ValueError` with no parameter to name.
     Value(String),
+    /// `gar.GarError`: the run failed (memory, a bug caught).
+    Gar(String),
     /// `RuntimeError`.
     Other(String),
 }
@@ -93,6 +98,7 @@ impl Fail {
                 "AudioError",
                 (message, path.map(|p| p.display().to_string())),
             ),
+            Fail::Gar(m) => raise("GarError", (m, None)),
             Fail::Type(m) => PyTypeError::new_err(m),
             Fail::Value(m) => PyValueError::new_err(m),
             Fail::Other(m) => PyRuntimeError::new_err(m),

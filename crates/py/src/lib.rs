@@ -1,22 +1,22 @@
 //! `import gar`: Granular Attention Re-synthesis for Python, numpy in and numpy out.
 //!
-//! The bindings add no engine of their own: the parameters go through gar-core's
+//! The bindings add no pipeline of their own: the parameters go through gar-core's
 //! parameter table exactly as the command line's flags do (a keyword argument is a
-//! table id: `grain_ms=`, `alpha=`), the run is `gar_core::prepare` then
-//! `gar_core::render_prepared_into` (into the numpy array returned), and the report
-//! is the command line's `--report` JSON, parsed. The GIL is released while gar
-//! works. The Python API is documented in `gar.pyi` (type stubs) and README
-//! ("Python").
+//! table id: `grain_ms=`, `alpha=`), arrays run through `gar_run::render_samples` /
+//! `analyze_samples` and files through a `gar_run::Job` (the command line's own
+//! pipeline: memory budget, staged atomic outputs), and the report is the command
+//! line's `--report` JSON, parsed. The GIL is released while gar works. The Python
+//! API is documented in `gar.pyi` (type stubs) and README ("Python").
 
 mod args;
 mod errors;
 mod samples;
 
-use args::{Request, Scope, request, with_flag};
+use args::{Request, Scope, request};
 use errors::{Fail, OrRaise};
-use gar_core::report::{InputInfo, LevelReport, OutputInfo};
-use gar_core::{Prepared, Preset, Report};
+use gar_core::Preset;
 use gar_io::Bits;
+use gar_run::{Ctx, Job, RunError, WavTarget};
 use numpy::{PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -34,82 +34,46 @@ fn to_json_text<T: serde::Serialize>(v: &T) -> Result<String, Fail> {
     serde_json::to_string(v).map_err(|e| Fail::Other(format!("cannot write the report: {e}")))
 }
 
-/// Analyses and plans `chans` as the command line does: the input's warnings
-/// first (`warnings`), then the engine's; adjustments name the flags.
-fn prepare(
-    chans: &[&[f32]],
-    sample_rate: u32,
-    req: &Request,
-    mut warnings: Vec<String>,
-) -> Result<Prepared, Fail> {
-    let mut p = gar_core::prepare(chans, sample_rate, &req.params, req.preset, req.seed)?;
-    warnings.append(&mut p.warnings);
-    p.warnings = warnings;
-    for a in &mut p.settings.adjustments {
-        *a = with_flag(a);
-    }
-    Ok(p)
-}
-
-/// The report of a run, as the command line writes it.
-fn report(
-    p: &Prepared,
-    input: InputInfo,
-    output: Option<OutputInfo>,
-    level: Option<&gar_core::Level>,
-) -> Report {
-    let mut r = Report::new(p, input, output);
-    if let Some(l) = level {
-        r.level = Some(LevelReport::new(p, l));
-        r.warnings.extend(l.warnings.iter().cloned());
-    }
-    r
-}
-
-fn input_info(label: &str, sample_rate: u32, channels: usize, frames: usize) -> InputInfo {
-    InputInfo {
-        path: label.to_string(),
-        sample_rate,
-        channels,
-        frames,
-        duration_s: frames as f64 / sample_rate.max(1) as f64,
+/// What a failed run raises: parameters and requests as `ParamError`; the input,
+/// the files or the machine as `AudioError` for a file run (`file`), `GarError`
+/// otherwise.
+fn run_fail(e: RunError, file: Option<&Path>) -> Fail {
+    match e {
+        RunError::Param(p) => Fail::from(p),
+        RunError::Usage(message) => Fail::Param {
+            message,
+            param: None,
+        },
+        RunError::Failed(err) => {
+            let message = format!("{err:#}");
+            match file {
+                Some(f) => Fail::Audio {
+                    message,
+                    path: Some(
+                        err.downcast_ref::<gar_io::DecodeError>()
+                            .map_or_else(|| f.to_path_buf(), |d| d.path().to_path_buf()),
+                    ),
+                },
+                None => Fail::Gar(message),
+            }
+        }
+        RunError::Cancelled => Fail::Gar(e.to_string()),
     }
 }
 
-fn output_info(label: &str, p: &Prepared, source_channels: usize, bits: Bits) -> OutputInfo {
-    let s = &p.settings;
-    OutputInfo {
-        path: label.to_string(),
-        sample_rate: s.sample_rate,
-        channels: s.output_channels(source_channels),
-        frames: s.output_len(),
-        duration_s: s.output_len() as f64 / s.sample_rate as f64,
-        bits: bits.to_string(),
-    }
+/// The context of a run: no progress, never cancelled, the process's memory budget
+/// (`GAR_MAX_MEMORY`, shared by every run of the process).
+fn ctx() -> Result<Ctx<'static>, Fail> {
+    Ctx::standard().map_err(|e| run_fail(e, None))
 }
 
 /// The warning for replaced samples, as the decoder's reads.
-fn nonfinite_warning(label: &str, n: u64) -> Vec<String> {
-    if n == 0 {
-        return Vec::new();
-    }
-    vec![format!(
-        "{label}: {n} non-finite samples (NaN or infinity) in the input were treated as 0"
-    )]
-}
-
-/// A decoded file's warnings, each naming it (as `gar render` prints them).
-fn decode_warnings(input: &Path, d: &gar_io::Decoded) -> Vec<String> {
-    let mut w: Vec<String> = d
-        .warnings
-        .iter()
-        .map(|m| format!("{}: {m}", input.display()))
-        .collect();
-    w.extend(nonfinite_warning(
-        &input.display().to_string(),
-        d.nonfinite_replaced,
-    ));
-    w
+fn nonfinite_warning(n: u64) -> Option<String> {
+    (n > 0).then(|| {
+        format!(
+            "{ARRAY_LABEL}: {n} non-finite samples (NaN or infinity) in the input were treated as 0"
+        )
+    })
 }
 
 /// Renders `samples` (numpy, shape `(frames,)` or `(channels, frames)`, float32 or
@@ -140,34 +104,36 @@ fn render<'py>(
     let input = samples::Input::new(samples)?;
     let (c, n) = (input.channels, input.frames);
     let data = input.data();
-    let (fixed, nonfinite) = py.detach(|| samples::clean(data));
-    let chans = samples::rows(fixed.as_deref().unwrap_or(data), c, n);
-    let prepared = py
+    let mut r = py
         .detach(|| {
-            prepare(
+            let (fixed, nonfinite) = samples::clean(data);
+            let chans = samples::rows(fixed.as_deref().unwrap_or(data), c, n);
+            let mut r = gar_run::render_samples(
                 &chans,
                 sample_rate,
-                &req,
-                nonfinite_warning(ARRAY_LABEL, nonfinite),
+                req.preset,
+                &req.params,
+                ARRAY_LABEL,
+                &ctx()?,
             )
+            .map_err(|e| run_fail(e, None))?;
+            r.report.warnings.splice(0..0, nonfinite_warning(nonfinite));
+            Ok::<_, Fail>(r)
         })
         .or_raise(py)?;
-    let s = &prepared.settings;
-    let (oc, on) = (s.output_channels(c), s.output_len());
+    let (oc, on) = (r.output.len(), r.output.first().map_or(0, |b| b.len()));
     let out: Bound<'py, PyArray2<f32>> = samples::output(py, oc, on);
-    let level = {
+    {
         let mut rw = out.readwrite();
-        let buf = rw.as_slice_mut()?;
-        let mut rows = samples::rows_mut(buf, oc, on);
-        py.detach(|| gar_core::render_prepared_into(&prepared, &chans, &mut rows))
-    };
-    let text = py
-        .detach(|| {
-            let info = input_info(ARRAY_LABEL, sample_rate, c, n);
-            let o = output_info(ARRAY_LABEL, &prepared, c, Bits::F32);
-            to_json_text(&report(&prepared, info, Some(o), Some(&level)))
-        })
-        .or_raise(py)?;
+        let rows = samples::rows_mut(rw.as_slice_mut()?, oc, on);
+        let rendered = std::mem::take(&mut r.output);
+        py.detach(|| {
+            for (dst, src) in rows.into_iter().zip(&rendered) {
+                dst.copy_from_slice(src.as_slice());
+            }
+        });
+    }
+    let text = py.detach(|| to_json_text(&r.report)).or_raise(py)?;
     Ok((samples::shaped(out, input.one_d)?, from_json(py, &text)?))
 }
 
@@ -202,7 +168,7 @@ fn analyze<'py>(
             .into_py(py));
         }
         let path: PathBuf = samples.extract()?;
-        py.detach(|| analyze_file(&path, &req)).or_raise(py)?
+        py.detach(|| run_file(&path, None, &req)).or_raise(py)?
     } else {
         let Some(sr) = sample_rate else {
             return Err(Fail::Type(
@@ -216,73 +182,35 @@ fn analyze<'py>(
         py.detach(|| {
             let (fixed, nonfinite) = samples::clean(data);
             let chans = samples::rows(fixed.as_deref().unwrap_or(data), c, n);
-            let p = prepare(&chans, sr, &req, nonfinite_warning(ARRAY_LABEL, nonfinite))?;
-            to_json_text(&report(&p, input_info(ARRAY_LABEL, sr, c, n), None, None))
+            let (_, mut report) =
+                gar_run::analyze_samples(&chans, sr, req.preset, &req.params, ARRAY_LABEL, &ctx()?)
+                    .map_err(|e| run_fail(e, None))?;
+            report.warnings.splice(0..0, nonfinite_warning(nonfinite));
+            to_json_text(&report)
         })
         .or_raise(py)?
     };
     from_json(py, &text)
 }
 
-/// `gar analyze FILE --report`: the report's JSON text.
-fn analyze_file(path: &Path, req: &Request) -> Result<String, Fail> {
-    let dec = gar_io::decode_file(path)?;
-    let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
-    let p = prepare(&chans, dec.sample_rate, req, decode_warnings(path, &dec))?;
-    let label = path.display().to_string();
-    let info = input_info(&label, dec.sample_rate, chans.len(), dec.frames);
-    to_json_text(&report(&p, info, None, None))
-}
-
-/// `gar render INPUT -o OUTPUT`: decodes, renders and writes the WAV atomically
-/// (staged beside the target, renamed into place; the input is never written).
-/// Returns the report.
-fn render_file_run(
+/// A job of the command line's pipeline on a file: `gar analyze INPUT` when
+/// `output` is None, `gar render INPUT -o OUTPUT` otherwise. Returns the report's
+/// JSON text.
+fn run_file(
     input: &Path,
-    output: &Path,
+    output: Option<(&Path, Bits, bool)>,
     req: &Request,
-    bits: Bits,
-    overwrite: bool,
-) -> Result<Report, Fail> {
-    if gar_io::same_file(input, output) {
-        return Err(Fail::Audio {
-            message: format!(
-                "{}: the output is the input; gar never writes its input",
-                output.display()
-            ),
-            path: Some(output.to_path_buf()),
-        });
+) -> Result<String, Fail> {
+    let mut job = Job::render(input, input, req.preset);
+    job.params = req.params.clone();
+    job.wav = None;
+    if let Some((path, bits, overwrite)) = output {
+        job.wav = Some(WavTarget::File(path.to_path_buf()));
+        job.bits = bits;
+        job.force = overwrite;
     }
-    // Staged first, as the command line does: an existing output is refused
-    // before any work.
-    let file = gar_io::AtomicFile::create(output, overwrite, |_| {})?;
-    let dec = gar_io::decode_file(input)?;
-    let chans: Vec<&[f32]> = dec.channels.iter().map(|c| c.as_slice()).collect();
-    let p = prepare(&chans, dec.sample_rate, req, decode_warnings(input, &dec)).map_err(
-        |f| match f {
-            Fail::Param {
-                message,
-                param: None,
-            } => Fail::Param {
-                message: format!("{}: {message}", input.display()),
-                param: None,
-            },
-            f => f,
-        },
-    )?;
-    let o = output_info(&output.display().to_string(), &p, chans.len(), bits);
-    let mut w = gar_io::WavWriter::new(file, output, o.sample_rate, o.channels, o.frames, bits)?;
-    let (out, level) = gar_core::render_prepared_unscaled(&p, &chans);
-    let slices: Vec<&[f32]> = out.iter().map(|c| c.as_slice()).collect();
-    w.write_scaled(&slices, level.gain)?;
-    w.finish()?.commit()?;
-    let info = input_info(
-        &input.display().to_string(),
-        dec.sample_rate,
-        chans.len(),
-        dec.frames,
-    );
-    Ok(report(&p, info, Some(o), Some(&level)))
+    let outcome = gar_run::run(&job, &ctx()?).map_err(|e| run_fail(e, Some(input)))?;
+    to_json_text(&outcome.report)
 }
 
 /// Renders the sound file `input` into the WAV file `output` (`bits`: "16", "24"
@@ -314,7 +242,7 @@ fn render_file<'py>(
         })
         .or_raise(py)?;
     let text = py
-        .detach(|| to_json_text(&render_file_run(&input, &output, &req, bits, overwrite)?))
+        .detach(|| run_file(&input, Some((&output, bits, overwrite)), &req))
         .or_raise(py)?;
     from_json(py, &text)
 }
@@ -378,11 +306,12 @@ fn parameters(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     from_json(py, &text)
 }
 
-/// The seed of the file at `rel_path` (relative to the input root, `/` between
-/// folders, e.g. `"drums/kick.wav"`) in a many-file run with base seed `seed`, as
-/// `gar batch --seed` derives it: `splitmix64(seed ^ fnv1a64(rel_path))` (1 if
-/// that is 0). It depends only on the two, not on the order of the files or
-/// the workers.
+/// The seed of the file at `rel_path` (relative to the input root, e.g.
+/// `"drums/kick.wav"`; `\\` is read as `/` and a leading `./` dropped) in a
+/// many-file run with base seed `seed`, as `gar batch --seed` derives it:
+/// `splitmix64(seed ^ splitmix64(fnv1a64(rel_path)))` (1 if that is 0; see
+/// gar-core's `seeds` module). It depends only on the two, not on the order of the
+/// files or the workers.
 #[pyfunction]
 fn file_seed(seed: u64, rel_path: &str) -> u64 {
     gar_core::seeds::file_seed(seed, rel_path)
@@ -395,7 +324,8 @@ fn file_seed(seed: u64, rel_path: &str) -> u64 {
 #[pymodule]
 fn gar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    py.run(errors::CLASSES, Some(&m.dict()), None)?;
+    let d = m.dict();
+    py.run(errors::CLASSES, Some(&d), Some(&d))?;
     m.add("__version__", gar_core::VERSION)?;
     m.add_function(wrap_pyfunction!(render, m)?)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
