@@ -217,10 +217,14 @@ fn run_file(
 /// or "32f"), like `gar render INPUT -o OUTPUT`, and returns the report (the dict
 /// `--report` writes). The WAV is written atomically: complete or not at all. An
 /// existing `output` is an error unless `overwrite`; the input is never written.
-/// Parameters as for `render`. Raises `gar.AudioError` (an OSError) for a file that
-/// cannot be read or written, `gar.ParamError` for a parameter.
+/// Parameters as for `render`. With `root` (the folder the inputs are under) and a
+/// `seed`, the file's seed is `file_seed(seed, input relative to root)`, as `gar
+/// batch --seed` derives it, so `client.map(gar.render_file, inputs, outputs,
+/// seed=S, root=R)` gives every file its own reproducible seed. Raises
+/// `gar.AudioError` (an OSError) for a file that cannot be read or written,
+/// `gar.ParamError` for a parameter.
 #[pyfunction]
-#[pyo3(signature = (input, output, preset=None, seed=None, *, bits="24", overwrite=false, params_file=None, **params))]
+#[pyo3(signature = (input, output, preset=None, seed=None, *, root=None, bits="24", overwrite=false, params_file=None, **params))]
 #[allow(clippy::too_many_arguments)]
 fn render_file<'py>(
     py: Python<'py>,
@@ -228,11 +232,19 @@ fn render_file<'py>(
     output: PathBuf,
     preset: Option<&Bound<'py, PyAny>>,
     seed: Option<u64>,
+    root: Option<PathBuf>,
     bits: &str,
     overwrite: bool,
     params_file: Option<PathBuf>,
     params: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let seed = match (seed, &root) {
+        (Some(s), Some(r)) if s != 0 => Some(gar_core::seeds::file_seed(
+            s,
+            &rel_path(&input, r).or_raise(py)?,
+        )),
+        _ => seed,
+    };
     let req = request(preset, seed, params_file.as_deref(), params, Scope::Render).or_raise(py)?;
     let bits: Bits = bits
         .parse()
@@ -245,6 +257,30 @@ fn render_file<'py>(
         .detach(|| run_file(&input, Some((&output, bits, overwrite)), &req))
         .or_raise(py)?;
     from_json(py, &text)
+}
+
+/// `input`'s path relative to `root`, `/` between its folders (the text
+/// [`gar_core::seeds::file_seed`] hashes): read as written, or else with both
+/// made absolute and free of `..` and links.
+fn rel_path(input: &Path, root: &Path) -> Result<String, Fail> {
+    let lexical = input.strip_prefix(root).ok().map(Path::to_path_buf);
+    let rel = lexical.or_else(|| {
+        let (i, r) = (input.canonicalize().ok()?, root.canonicalize().ok()?);
+        i.strip_prefix(r).ok().map(Path::to_path_buf)
+    });
+    let rel = rel.ok_or_else(|| Fail::Param {
+        message: format!(
+            "root {}: the input {} is not inside it",
+            root.display(),
+            input.display()
+        ),
+        param: Some("root".into()),
+    })?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Ok(parts.join("/"))
 }
 
 /// Decodes a sound file (WAV, FLAC, MP3, Ogg Vorbis, AIFF) as gar does: returns
