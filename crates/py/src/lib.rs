@@ -35,9 +35,9 @@ fn to_json_text<T: serde::Serialize>(v: &T) -> Result<String, Fail> {
 }
 
 /// What a failed run raises: parameters and requests as `ParamError`; the input,
-/// the files or the machine as `AudioError` for a file run (`file`), `GarError`
-/// otherwise.
-fn run_fail(e: RunError, file: Option<&Path>) -> Fail {
+/// the files or the machine as `AudioError` for a file run (naming the file the
+/// message is about, of `files`: the output, then the input), `GarError` otherwise.
+fn run_fail(e: RunError, files: &[&Path]) -> Fail {
     match e {
         RunError::Param(p) => Fail::from(p),
         RunError::Usage(message) => Fail::Param {
@@ -45,16 +45,22 @@ fn run_fail(e: RunError, file: Option<&Path>) -> Fail {
             param: None,
         },
         RunError::Failed(err) => {
-            let message = format!("{err:#}");
-            match file {
-                Some(f) => Fail::Audio {
-                    message,
-                    path: Some(
-                        err.downcast_ref::<gar_io::DecodeError>()
-                            .map_or_else(|| f.to_path_buf(), |d| d.path().to_path_buf()),
-                    ),
-                },
-                None => Fail::Gar(message),
+            // The command line's words for the keyword.
+            let message = format!("{err:#}").replace("pass --force", "pass overwrite=True");
+            let Some(&last) = files.last() else {
+                return Fail::Gar(message);
+            };
+            let path = match err.downcast_ref::<gar_io::DecodeError>() {
+                Some(d) => d.path().to_path_buf(),
+                None => files
+                    .iter()
+                    .find(|f| message.contains(&f.display().to_string()))
+                    .unwrap_or(&last)
+                    .to_path_buf(),
+            };
+            Fail::Audio {
+                message,
+                path: Some(path),
             }
         }
         RunError::Cancelled => Fail::Gar(e.to_string()),
@@ -64,7 +70,7 @@ fn run_fail(e: RunError, file: Option<&Path>) -> Fail {
 /// The context of a run: no progress, never cancelled, the process's memory budget
 /// (`GAR_MAX_MEMORY`, shared by every run of the process).
 fn ctx() -> Result<Ctx<'static>, Fail> {
-    Ctx::standard().map_err(|e| run_fail(e, None))
+    Ctx::standard().map_err(|e| run_fail(e, &[]))
 }
 
 /// The warning for replaced samples, as the decoder's reads.
@@ -116,7 +122,7 @@ fn render<'py>(
                 ARRAY_LABEL,
                 &ctx()?,
             )
-            .map_err(|e| run_fail(e, None))?;
+            .map_err(|e| run_fail(e, &[]))?;
             r.report.warnings.splice(0..0, nonfinite_warning(nonfinite));
             Ok::<_, Fail>(r)
         })
@@ -184,7 +190,7 @@ fn analyze<'py>(
             let chans = samples::rows(fixed.as_deref().unwrap_or(data), c, n);
             let (_, mut report) =
                 gar_run::analyze_samples(&chans, sr, req.preset, &req.params, ARRAY_LABEL, &ctx()?)
-                    .map_err(|e| run_fail(e, None))?;
+                    .map_err(|e| run_fail(e, &[]))?;
             report.warnings.splice(0..0, nonfinite_warning(nonfinite));
             to_json_text(&report)
         })
@@ -209,7 +215,8 @@ fn run_file(
         job.bits = bits;
         job.force = overwrite;
     }
-    let outcome = gar_run::run(&job, &ctx()?).map_err(|e| run_fail(e, Some(input)))?;
+    let files: Vec<&Path> = output.iter().map(|o| o.0).chain([input]).collect();
+    let outcome = gar_run::run(&job, &ctx()?).map_err(|e| run_fail(e, &files))?;
     to_json_text(&outcome.report)
 }
 
@@ -360,8 +367,16 @@ fn file_seed(seed: u64, rel_path: &str) -> u64 {
 #[pymodule]
 fn gar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let d = m.dict();
-    py.run(errors::CLASSES, Some(&d), Some(&d))?;
+    // The classes' `__module__` is "gar" (so that pickle finds them as gar.ParamError),
+    // and `add` lists them in `__all__`, which the package's __init__ re-exports.
+    let d = PyDict::new(py);
+    d.set_item("__name__", "gar")?;
+    py.run(errors::CLASSES, Some(&d), None)?;
+    for class in ["GarError", "ParamError", "AudioError"] {
+        if let Some(c) = d.get_item(class)? {
+            m.add(class, c)?;
+        }
+    }
     m.add("__version__", gar_core::VERSION)?;
     m.add_function(wrap_pyfunction!(render, m)?)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;

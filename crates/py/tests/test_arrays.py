@@ -97,7 +97,7 @@ def test_bad_arrays(clip):
         gar.render(np.ascontiguousarray(x.T), sr)
     with pytest.raises(ValueError, match="shape"):
         gar.render(x[None], sr)
-    with pytest.raises(gar.GarError, match="short"):
+    with pytest.raises(gar.GarError, match="at least 50 ms"):
         gar.render(x[:, :100], sr)
 
 

@@ -73,7 +73,7 @@ def test_missing_and_corrupt_inputs_raise_audio_error(tmp_path):
 def test_existing_output_and_the_input_are_never_overwritten(tmp_path, inputs):
     out = tmp_path / "out.wav"
     out.write_bytes(b"keep")
-    with pytest.raises(gar.GarError, match="exists"):
+    with pytest.raises(gar.AudioError, match="already exists; pass overwrite=True"):
         gar.render_file(inputs["short"], out, seed=1)
     assert out.read_bytes() == b"keep"
     gar.render_file(inputs["short"], out, seed=1, overwrite=True)
