@@ -59,7 +59,7 @@ def main():
     ap.add_argument("--gar", default=str(REPO / "target" / "release" / "gar"))
     a = ap.parse_args()
     x, sr = gar.load(REPO / "testdata" / "stereo_guit_em9_44k.flac")
-    x = np.ascontiguousarray(np.tile(x, (1, 6))[:, : 60 * sr])
+    x = np.ascontiguousarray(np.tile(x, (1, 7))[:, : 60 * sr])
     cases = [
         ("custom", {"seed": 7}, ["--seed", "7"]),
         ("cloud", {"preset": "cloud", "seed": 7}, ["--preset", "cloud", "--seed", "7"]),

@@ -10,6 +10,7 @@
 
 mod args;
 mod errors;
+mod in_memory;
 mod samples;
 
 use args::{Request, Scope, request};
@@ -19,25 +20,54 @@ use gar_io::Bits;
 use gar_run::{Ctx, Job, RunError, WavTarget};
 use numpy::{PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyString};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// How an array is named in the report (`input.path`, `output.path`) and in warnings.
 const ARRAY_LABEL: &str = "<array>";
 
-/// Parses JSON text into Python objects (dicts, lists, floats, None).
-fn from_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    py.import("json")?.call_method1("loads", (text,))
+/// A report (or any JSON document) as Python objects: what `json.loads` gives for
+/// its JSON text (dicts in the document's key order, lists, ints, floats, None).
+fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any(),
+            (None, Some(u)) => u.into_pyobject(py)?.into_any(),
+            _ => PyFloat::new(py, n.as_f64().unwrap_or(f64::NAN)).into_any(),
+        },
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(a) => {
+            let items = a
+                .iter()
+                .map(|x| to_py(py, x))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)?.into_any()
+        }
+        Value::Object(o) => {
+            let d = PyDict::new(py);
+            for (k, x) in o {
+                d.set_item(k, to_py(py, x)?)?;
+            }
+            d.into_any()
+        }
+    })
 }
 
-fn to_json_text<T: serde::Serialize>(v: &T) -> Result<String, Fail> {
-    serde_json::to_string(v).map_err(|e| Fail::Other(format!("cannot write the report: {e}")))
+/// `v` as its JSON text reads back: through the text, so that every number is the
+/// one the command line's `--report` file holds (an `f32` field is written in its
+/// own shortest form, which `serde_json::to_value` would widen to other digits).
+fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, Fail> {
+    let fail = |e: serde_json::Error| Fail::Other(format!("cannot write the report: {e}"));
+    serde_json::from_str(&serde_json::to_string(v).map_err(fail)?).map_err(fail)
 }
 
 /// What a failed run raises: parameters and requests as `ParamError`; the input,
 /// the files or the machine as `AudioError` for a file run (naming the file the
 /// message is about, of `files`: the output, then the input), `GarError` otherwise.
-fn run_fail(e: RunError, files: &[&Path]) -> Fail {
+pub(crate) fn run_fail(e: RunError, files: &[&Path]) -> Fail {
     match e {
         RunError::Param(p) => Fail::from(p),
         RunError::Usage(message) => Fail::Param {
@@ -110,37 +140,29 @@ fn render<'py>(
     let input = samples::Input::new(samples)?;
     let (c, n) = (input.channels, input.frames);
     let data = input.data();
-    let mut r = py
+    let (fixed, nonfinite) = py.detach(|| samples::clean(data));
+    let chans = samples::rows(fixed.as_deref().unwrap_or(data), c, n);
+    let warnings = nonfinite_warning(nonfinite).into_iter().collect();
+    let planned = py
         .detach(|| {
-            let (fixed, nonfinite) = samples::clean(data);
-            let chans = samples::rows(fixed.as_deref().unwrap_or(data), c, n);
-            let mut r = gar_run::render_samples(
-                &chans,
-                sample_rate,
-                req.preset,
-                &req.params,
-                ARRAY_LABEL,
-                &ctx()?,
-            )
-            .map_err(|e| run_fail(e, &[]))?;
-            r.report.warnings.splice(0..0, nonfinite_warning(nonfinite));
-            Ok::<_, Fail>(r)
+            let ctx = ctx()?;
+            in_memory::plan(&chans, sample_rate, &req, ARRAY_LABEL, warnings, &ctx)
+                .map_err(in_memory::fail)
         })
         .or_raise(py)?;
-    let (oc, on) = (r.output.len(), r.output.first().map_or(0, |b| b.len()));
+    let (oc, on) = planned.output_shape(c);
     let out: Bound<'py, PyArray2<f32>> = samples::output(py, oc, on);
-    {
+    let report = {
         let mut rw = out.readwrite();
-        let rows = samples::rows_mut(rw.as_slice_mut()?, oc, on);
-        let rendered = std::mem::take(&mut r.output);
+        let mut rows = samples::rows_mut(rw.as_slice_mut()?, oc, on);
         py.detach(|| {
-            for (dst, src) in rows.into_iter().zip(&rendered) {
-                dst.copy_from_slice(src.as_slice());
-            }
-        });
-    }
-    let text = py.detach(|| to_json_text(&r.report)).or_raise(py)?;
-    Ok((samples::shaped(out, input.one_d)?, from_json(py, &text)?))
+            let r = in_memory::render_into(&planned, &chans, &mut rows, ARRAY_LABEL)
+                .map_err(in_memory::fail)?;
+            to_value(&r)
+        })
+        .or_raise(py)?
+    };
+    Ok((samples::shaped(out, input.one_d)?, to_py(py, &report)?))
 }
 
 /// Whether a Python object names a file (str or os.PathLike) rather than samples.
@@ -192,21 +214,20 @@ fn analyze<'py>(
                 gar_run::analyze_samples(&chans, sr, req.preset, &req.params, ARRAY_LABEL, &ctx()?)
                     .map_err(|e| run_fail(e, &[]))?;
             report.warnings.splice(0..0, nonfinite_warning(nonfinite));
-            to_json_text(&report)
+            to_value(&report)
         })
         .or_raise(py)?
     };
-    from_json(py, &text)
+    to_py(py, &text)
 }
 
 /// A job of the command line's pipeline on a file: `gar analyze INPUT` when
-/// `output` is None, `gar render INPUT -o OUTPUT` otherwise. Returns the report's
-/// JSON text.
+/// `output` is None, `gar render INPUT -o OUTPUT` otherwise. Returns the report.
 fn run_file(
     input: &Path,
     output: Option<(&Path, Bits, bool)>,
     req: &Request,
-) -> Result<String, Fail> {
+) -> Result<Value, Fail> {
     let mut job = Job::render(input, input, req.preset);
     job.params = req.params.clone();
     job.wav = None;
@@ -217,7 +238,7 @@ fn run_file(
     }
     let files: Vec<&Path> = output.iter().map(|o| o.0).chain([input]).collect();
     let outcome = gar_run::run(&job, &ctx()?).map_err(|e| run_fail(e, &files))?;
-    to_json_text(&outcome.report)
+    to_value(&outcome.report)
 }
 
 /// Renders the sound file `input` into the WAV file `output` (`bits`: "16", "24"
@@ -263,7 +284,7 @@ fn render_file<'py>(
     let text = py
         .detach(|| run_file(&input, Some((&output, bits, overwrite)), &req))
         .or_raise(py)?;
-    from_json(py, &text)
+    to_py(py, &text)
 }
 
 /// `input`'s path relative to `root`, `/` between its folders (the text
@@ -337,7 +358,7 @@ fn presets(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
             serde_json::Value::Object(o)
         })
         .collect();
-    from_json(py, &to_json_text(&list).or_raise(py)?)
+    to_py(py, &to_value(&list).or_raise(py)?)
 }
 
 /// The parameter table: the `parameters` list of `gar presets --json` (id, flag,
@@ -345,8 +366,8 @@ fn presets(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 /// choices, the presets' values). Its ids are the keyword arguments of `render`.
 #[pyfunction]
 fn parameters(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    let text = to_json_text(&gar_core::table::describe_all()).or_raise(py)?;
-    from_json(py, &text)
+    let text = to_value(&gar_core::table::describe_all()).or_raise(py)?;
+    to_py(py, &text)
 }
 
 /// The seed of the file at `rel_path` (relative to the input root, e.g.
