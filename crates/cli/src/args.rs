@@ -28,6 +28,8 @@ pub enum Command {
     Render(Box<RenderArgs>),
     /// Analyse and plan without rendering audio: summary, JSON, CSV, picture.
     Analyze(Box<AnalyzeArgs>),
+    /// Render many files (folders, a manifest) in parallel into an output folder that mirrors the inputs; resumable and shardable.
+    Batch(Box<BatchArgs>),
     /// Print every preset with every value.
     Presets {
         /// Print JSON instead of a table: the presets and, under `parameters`, every parameter with its unit, range, default and doc.
@@ -315,3 +317,55 @@ pub struct RenderArgs {
     #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
 }
+
+#[derive(Args, Debug)]
+#[command(after_help = BATCH_HELP)]
+pub struct BatchArgs {
+    /// Input sounds and folders (searched recursively for .wav, .flac, .mp3, .ogg, .aif, .aiff files)
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Output folder: each input's folders below its root are mirrored, NAME.wav (and its sidecar NAME.gar.json) inside
+    #[arg(long, value_name = "DIR", help_heading = "Batch")]
+    pub out_dir: PathBuf,
+    /// Files rendered at once [default: one per core; jobs also wait for one another when memory is short]
+    #[arg(long, short = 'j', value_name = "N", help_heading = "Batch")]
+    pub jobs: Option<usize>,
+    /// Skip a file whose output exists with a sidecar recording the same preset, parameters and (if fixed) seed
+    #[arg(long, help_heading = "Batch")]
+    pub skip_existing: bool,
+    /// Run only jobs K, K+N, K+2N, ... (1-based) of the job list sorted by output path: N machines split a corpus with no coordination
+    #[arg(long, value_name = "K/N", help_heading = "Batch")]
+    pub shard: Option<String>,
+    /// More jobs, one JSON object per line: {"input": "a.wav", "output": "x/a.wav", "params": {"preset": "cloud", "alpha": "1..8"}} (output and params optional; inputs relative to the manifest's folder, outputs to --out-dir)
+    #[arg(long, value_name = "FILE.jsonl", help_heading = "Batch")]
+    pub manifest: Option<PathBuf>,
+    /// Write a JSON summary: each file's status, error, seed and time
+    #[arg(long, value_name = "FILE.json", help_heading = "Batch")]
+    pub summary: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub level: LevelArgs,
+    /// Output sample format: 16, 24 (integer) or 32f (32-bit float)
+    #[arg(
+        long,
+        value_name = "BITS",
+        default_value = "24",
+        help_heading = "Output"
+    )]
+    pub bits: String,
+    /// Replace existing outputs (never an input)
+    #[arg(long, help_heading = "Output")]
+    pub force: bool,
+    /// Print nothing but errors
+    #[arg(long, short, help_heading = "Output")]
+    pub quiet: bool,
+}
+
+/// How `gar batch` names, seeds and splits its jobs.
+pub const BATCH_HELP: &str = "\
+Seeds: with --seed S, the file at relative path P (below its input folder; a file named directly: its name)
+gets seed splitmix64(S ^ splitmix64(fnv1a64(P))), so results do not depend on --jobs, --shard or the order of
+files; without --seed each file draws its own. Each output's sidecar NAME.gar.json records the preset, seed and
+parameters (and is a params file: `gar render IN --params NAME.gar.json` repeats that file bit for bit).
+Exit status 1 if any file failed; the others are still written. Ctrl-C leaves no partial file.";

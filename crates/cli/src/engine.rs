@@ -24,10 +24,11 @@ pub fn one_input(cmd: &str, input: &Path, extra: &[PathBuf]) -> Result<(), Failu
         .map(|p| p.display().to_string())
         .collect();
     Err(Failure::Usage(format!(
-        "`gar {cmd}` takes one input file, got {}: {}; run it once per file (`gar batch`, \
-         coming, will handle several files in one run)",
+        "`gar {cmd}` takes one input file, got {}: {}; expected one; `gar batch {} --out-dir DIR` \
+         renders several files in one run",
         all.len(),
-        all.join(", ")
+        all.join(", "),
+        all.join(" ")
     )))
 }
 
@@ -98,6 +99,7 @@ fn job_from_flags(
         plot_size,
         csv: exports.csv.clone(),
         force,
+        extra: Vec::new(),
     })
 }
 

@@ -118,6 +118,11 @@ fn err_text(e: &ParamError) -> String {
     }
 }
 
+/// A parameter error in the words of the command line (flags, not ids).
+pub fn param_text(e: &ParamError) -> String {
+    err_text(e)
+}
+
 fn param_usage(e: ParamError) -> Failure {
     Failure::Usage(err_text(&e))
 }

@@ -7,6 +7,7 @@
 //! jobs) and `progress` (the terminal's progress display).
 
 mod args;
+mod batch;
 mod demo;
 mod engine;
 mod flags;
@@ -58,6 +59,7 @@ fn subcommand_name(cmd: &Command) -> &'static str {
     match cmd {
         Command::Render(_) => "render",
         Command::Analyze(_) => "analyze",
+        Command::Batch(_) => "batch",
         Command::Presets { .. } => "presets",
         Command::Demo { .. } => "demo",
         Command::Completions { .. } => "completions",
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
         Ok(match cli.command {
             Command::Render(a) => engine::render_command(&a),
             Command::Analyze(a) => engine::analyze_command(&a),
+            Command::Batch(a) => batch::batch_command(&a),
             Command::Presets { json } => {
                 engine::presets_command(json);
                 Ok(())

@@ -134,6 +134,9 @@ pub struct Job {
     pub csv: Option<PathBuf>,
     /// Replace existing files (never the input).
     pub force: bool,
+    /// Further files (path, bytes) written in the same all-or-nothing commit, right
+    /// after the WAV: `gar batch`'s sidecars.
+    pub extra: Vec<(PathBuf, Vec<u8>)>,
 }
 
 impl Job {
@@ -151,6 +154,7 @@ impl Job {
             plot_size: gar_plot::DEFAULT_SIZE,
             csv: None,
             force: false,
+            extra: Vec::new(),
         }
     }
 }
@@ -469,6 +473,10 @@ fn run_unguarded(job: &Job, ctx: &Ctx) -> Result<Outcome, RunError> {
         Some(WavTarget::File(p)) => (Some(outs.stage(p, "--output", "output")?), p.clone()),
         Some(WavTarget::Stdout) | None => (None, PathBuf::from(STDOUT_LABEL)),
     };
+    let mut extra_slots = Vec::new();
+    for (p, bytes) in &job.extra {
+        extra_slots.push((outs.stage(p, "--output", "sidecar")?, bytes));
+    }
     let report_slot = match &job.report {
         Some(p) => Some(outs.stage(p, "--report", "report")?),
         None => None,
@@ -586,6 +594,9 @@ fn run_unguarded(job: &Job, ctx: &Ctx) -> Result<Outcome, RunError> {
             report
         }
     };
+    for (slot, bytes) in extra_slots {
+        outs.write(slot, bytes)?;
+    }
     if let Some(slot) = report_slot {
         let bytes = serde_json::to_vec_pretty(&report).map_err(|e| anyhow!(e))?;
         outs.write(slot, &bytes)?;
