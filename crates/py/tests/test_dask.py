@@ -62,6 +62,14 @@ def test_client_map_render_file_with_per_file_seeds(cluster, tmp_path, inputs):
         cli = tmp_path / ("cli-" + rel.replace("/", "-"))
         run_cli("render", root / rel, "-o", cli, "--preset", "cloud", "--seed", seed, "--quiet")
         assert (out_root / rel).read_bytes() == cli.read_bytes(), rel
+    # The same files as `gar batch` over the same folder with the same base seed
+    # (which reports the corrupt file and goes on: exit status 1).
+    batch_out = tmp_path / "batch"
+    r = run_cli("batch", root, "--out-dir", batch_out, "--preset", "cloud", "--seed", BASE_SEED,
+                "--quiet", check=False)
+    assert r.returncode == 1, r.stderr
+    for rel in done:
+        assert (batch_out / rel).read_bytes() == (out_root / rel).read_bytes(), rel
     # Seeds differ per file and do not depend on the order of the list.
     assert len({gar.file_seed(BASE_SEED, r) for r in rels}) == len(rels)
     again = cluster.map(
