@@ -1,12 +1,14 @@
 //! `import gar`: Granular Attention Re-synthesis for Python, numpy in and numpy out.
 //!
-//! The bindings add no pipeline of their own: the parameters go through gar-core's
+//! The bindings add no pipeline of their own. Parameters go through gar-core's
 //! parameter table exactly as the command line's flags do (a keyword argument is a
-//! table id: `grain_ms=`, `alpha=`), arrays run through `gar_run::render_samples` /
-//! `analyze_samples` and files through a `gar_run::Job` (the command line's own
-//! pipeline: memory budget, staged atomic outputs), and the report is the command
-//! line's `--report` JSON, parsed. The GIL is released while gar works. The Python
-//! API is documented in `gar.pyi` (type stubs) and README ("Python").
+//! table id: `grain_ms=`, `alpha=`; `args`). Files run as a `gar_run::Job`, the
+//! command line's own pipeline (memory budget, staged atomic outputs); arrays run
+//! through `gar_run::analyze_samples`, or for a render through `render_samples`'s
+//! steps with the samples rendered straight into the numpy array returned
+//! (`in_memory`). Reports are the command line's `--report` JSON as Python objects.
+//! The GIL is released while gar works. The Python API is documented in `gar.pyi`
+//! (type stubs) and README ("Python").
 
 mod args;
 mod errors;
