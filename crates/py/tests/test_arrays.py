@@ -130,3 +130,21 @@ def test_load_gives_channels_by_frames(source):
     x, sr = source
     assert x.dtype == np.float32 and x.shape[0] == 2 and sr == 44100
     assert 9.9 < x.shape[1] / sr < 10.1
+
+
+def test_threads_render_at_once_with_the_results_of_one_at_a_time(clip):
+    x, sr = clip
+    seeds = [11, 12, 13, 14]
+    alone = [gar.render(x, sr, seed=s, preset="shimmer")[0] for s in seeds]
+    results = {}
+
+    def work(s):
+        results[s] = gar.render(x, sr, seed=s, preset="shimmer")[0]
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in seeds]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s, a in zip(seeds, alone):
+        np.testing.assert_array_equal(results[s], a)
