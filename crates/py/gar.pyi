@@ -111,6 +111,10 @@ def render_file(
     root: Optional[_PathLike] = None,
     bits: str = "24",
     overwrite: bool = False,
+    report: Optional[_PathLike] = None,
+    save_params: Optional[_PathLike] = None,
+    plot: Optional[_PathLike] = None,
+    csv: Optional[_PathLike] = None,
     params_file: Optional[_PathLike] = None,
     **params: _Value,
 ) -> _Report:
@@ -124,6 +128,10 @@ def render_file(
     ``root`` with ``seed``: the file's seed is ``file_seed(seed, input relative to
     root)``, the per-file seed of ``gar batch --seed``, so that one call per file (a
     loop, ``client.map`` on a Dask cluster) gives every file its own reproducible seed.
+
+    ``report`` (a JSON file), ``save_params`` (a TOML params file), ``plot`` (a PNG or
+    SVG picture) and ``csv`` (a prefix for two CSV tables) write what ``gar render``'s
+    flags of those names write, committed together with the WAV (all or none).
 
     Raises AudioError for a file that cannot be read or written, ParamError for a
     parameter, GarError for the rest (an output that exists, not enough memory).

@@ -198,7 +198,8 @@ fn analyze<'py>(
             .into_py(py));
         }
         let path: PathBuf = samples.extract()?;
-        py.detach(|| run_file(&path, None, &req)).or_raise(py)?
+        py.detach(|| run_file(&path, None, &Extra::default(), &req))
+            .or_raise(py)?
     } else {
         let Some(sr) = sample_rate else {
             return Err(Fail::Type(
@@ -228,6 +229,7 @@ fn analyze<'py>(
 fn run_file(
     input: &Path,
     output: Option<(&Path, Bits, bool)>,
+    extra: &Extra,
     req: &Request,
 ) -> Result<Value, Fail> {
     let mut job = Job::render(input, input, req.preset);
@@ -238,9 +240,40 @@ fn run_file(
         job.bits = bits;
         job.force = overwrite;
     }
-    let files: Vec<&Path> = output.iter().map(|o| o.0).chain([input]).collect();
+    job.report = extra.report.clone();
+    job.save_params = extra.save_params.clone();
+    job.plot = extra.plot.clone();
+    job.csv = extra.csv.clone();
+    let files: Vec<&Path> = output
+        .iter()
+        .map(|o| o.0)
+        .chain(extra.paths())
+        .chain([input])
+        .collect();
     let outcome = gar_run::run(&job, &ctx()?).map_err(|e| run_fail(e, &files))?;
     to_value(&outcome.report)
+}
+
+/// The files a file run writes besides the WAV, as `gar render`'s flags name them.
+#[derive(Default)]
+struct Extra {
+    /// `--report FILE.json`.
+    report: Option<PathBuf>,
+    /// `--save-params FILE.toml`.
+    save_params: Option<PathBuf>,
+    /// `--plot FILE.png|svg`.
+    plot: Option<PathBuf>,
+    /// `--csv PREFIX`.
+    csv: Option<PathBuf>,
+}
+
+impl Extra {
+    fn paths(&self) -> impl Iterator<Item = &Path> {
+        [&self.report, &self.save_params, &self.plot, &self.csv]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path)
+    }
 }
 
 /// Renders the sound file `input` into the WAV file `output` (`bits`: "16", "24"
@@ -252,9 +285,11 @@ fn run_file(
 /// batch --seed` derives it, so `client.map(gar.render_file, inputs, outputs,
 /// seed=S, root=R)` gives every file its own reproducible seed. Raises
 /// `gar.AudioError` (an OSError) for a file that cannot be read or written,
-/// `gar.ParamError` for a parameter.
+/// `gar.ParamError` for a parameter. `report` (JSON), `save_params` (TOML), `plot`
+/// (PNG or SVG) and `csv` (a prefix) write what `gar render`'s flags of those names
+/// write, in the same all-or-nothing commit as the WAV.
 #[pyfunction]
-#[pyo3(signature = (input, output, preset=None, seed=None, *, root=None, bits="24", overwrite=false, params_file=None, **params))]
+#[pyo3(signature = (input, output, preset=None, seed=None, *, root=None, bits="24", overwrite=false, report=None, save_params=None, plot=None, csv=None, params_file=None, **params))]
 #[allow(clippy::too_many_arguments)]
 fn render_file<'py>(
     py: Python<'py>,
@@ -265,6 +300,10 @@ fn render_file<'py>(
     root: Option<PathBuf>,
     bits: &str,
     overwrite: bool,
+    report: Option<PathBuf>,
+    save_params: Option<PathBuf>,
+    plot: Option<PathBuf>,
+    csv: Option<PathBuf>,
     params_file: Option<PathBuf>,
     params: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -284,7 +323,15 @@ fn render_file<'py>(
         })
         .or_raise(py)?;
     let text = py
-        .detach(|| run_file(&input, Some((&output, bits, overwrite)), &req))
+        .detach(|| {
+            let extra = Extra {
+                report,
+                save_params,
+                plot,
+                csv,
+            };
+            run_file(&input, Some((&output, bits, overwrite)), &extra, &req)
+        })
         .or_raise(py)?;
     to_py(py, &text)
 }

@@ -113,3 +113,26 @@ def test_params_file_then_keywords(tmp_path, inputs):
     np.testing.assert_array_equal(again, ref)
     drier, r3 = gar.render(x, sr, params_file=saved, wet=60)
     assert r3["params"]["wet"] == 60 and r3["params"]["alpha"] == "8..2"
+
+
+def test_render_file_writes_the_cli_side_files(tmp_path, inputs):
+    src = inputs["short"]
+    params = dict(preset="crystallize", seed=17, alpha="2..20")
+    cli, py = tmp_path / "cli", tmp_path / "py"
+    cli.mkdir()
+    py.mkdir()
+    run_cli("render", src, "-o", cli / "o.wav", "--report", cli / "r.json", "--save-params",
+            cli / "p.toml", "--plot", cli / "pic.png", "--csv", cli / "t", "--quiet",
+            *cli_flags(params))
+    report = gar.render_file(src, py / "o.wav", report=py / "r.json", save_params=py / "p.toml",
+                             plot=py / "pic.png", csv=py / "t", **params)
+    assert sorted(p.name for p in py.iterdir()) == sorted(p.name for p in cli.iterdir())
+    for name in ("o.wav", "p.toml", "pic.png", "t.candidates.csv", "t.plan.csv"):
+        assert (py / name).read_bytes() == (cli / name).read_bytes(), name
+    assert json.loads((py / "r.json").read_text()) == report
+    assert without_paths(report) == without_paths(json.loads((cli / "r.json").read_text()))
+    # All or nothing: an existing picture stops the whole run before any file is written.
+    again = tmp_path / "again.wav"
+    with pytest.raises(gar.AudioError, match="pic.png"):
+        gar.render_file(src, again, plot=py / "pic.png", **params)
+    assert not again.exists()
