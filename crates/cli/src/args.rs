@@ -50,6 +50,9 @@ pub enum Command {
         /// Also write <preset>.png, the six-panel picture, beside each WAV.
         #[arg(long)]
         plot: bool,
+        /// Play each result on the default audio output as it is written (builds with the `play` feature).
+        #[arg(long)]
+        play: bool,
     },
     /// Print a shell completion script: `gar completions bash > /etc/bash_completion.d/gar`.
     Completions {
@@ -313,6 +316,9 @@ pub struct RenderArgs {
     /// Replace an existing output (never the input)
     #[arg(long, help_heading = "Output")]
     pub force: bool,
+    /// Play the result on the default audio output once written (builds with the `play` feature)
+    #[arg(long, help_heading = "Output")]
+    pub play: bool,
     /// Print nothing but errors
     #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,

@@ -4,8 +4,9 @@
 //! every manifest line valid), sorted by output path; `--shard K/N` keeps jobs K, K+N,
 //! K+2N, ... (1-based) of that list. Jobs run on `--jobs` threads, each a
 //! [`gar_run::Job`] sharing the process's memory budget (a job waits while others hold
-//! the memory it needs) and rayon's one pool of worker threads (so that two jobs never
-//! use more cores than the machine has). A failed file does not stop the others; the
+//! the memory it needs); each thread runs its jobs' parallel sections in a rayon pool of
+//! its share of the cores (cores / jobs, at least 1), so that jobs never use more cores
+//! than the machine has. A failed file does not stop the others; the
 //! summary and the exit status say what happened.
 //!
 //! Seeds: with `--seed S` each file's seed is [`gar_core::seeds::file_seed`] of `S` and
@@ -549,13 +550,27 @@ pub fn batch_command(a: &BatchArgs) -> Result<(), Failure> {
     let results: Vec<Mutex<Option<Done>>> = all.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let t0 = Instant::now();
+    // Each of the `workers` threads runs its jobs in a pool of its own share of the
+    // cores, so that jobs neither oversubscribe the cores nor wait on one another's
+    // parallel sections (outputs do not depend on the number of threads).
+    let workers = jobs_n.min(all.len()).max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let inner = (cores / workers).max(1);
     std::thread::scope(|s| {
-        for _ in 0..jobs_n.min(all.len()).max(1) {
+        for _ in 0..workers {
             s.spawn(|| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(inner)
+                    .thread_name(|i| format!("gar-batch-{i}"))
+                    .build()
+                    .ok();
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(p) = all.get(i) else { break };
-                    let d = run_one(a, p, bits, budget);
+                    let d = match &pool {
+                        Some(pool) => pool.install(|| run_one(a, p, bits, budget)),
+                        None => run_one(a, p, bits, budget),
+                    };
                     display.file(p, &d);
                     if let Ok(mut slot) = results[i].lock() {
                         *slot = Some(d);

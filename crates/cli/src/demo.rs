@@ -16,7 +16,16 @@ pub const DEMO_SEED: u64 = 1;
 /// A folder holding this file was created by `gar demo`; its files may be replaced.
 const MARKER: &str = ".gar-demo";
 
-pub fn demo_command(dir: &Path, force: bool, quiet: bool, plot: bool) -> Result<(), Failure> {
+pub fn demo_command(
+    dir: &Path,
+    force: bool,
+    quiet: bool,
+    plot: bool,
+    play: bool,
+) -> Result<(), Failure> {
+    if play {
+        crate::play::check_available()?;
+    }
     let ours = dir.join(MARKER).exists();
     if !dir.exists() {
         std::fs::create_dir_all(dir)
@@ -135,6 +144,9 @@ pub fn demo_command(dir: &Path, force: bool, quiet: bool, plot: bool) -> Result<
                 report.usage.most_used.count,
                 wav.display()
             );
+        }
+        if play {
+            crate::play::play(&chs, dec.sample_rate, &wav.display().to_string())?;
         }
     }
     Ok(())

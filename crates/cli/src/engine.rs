@@ -160,8 +160,27 @@ pub fn render_command(a: &RenderArgs) -> Result<(), Failure> {
         ))
     })?;
     job.wav = Some(wav_target(a.output.as_deref(), &input, job.preset)?);
+    if a.play {
+        crate::play::check_available()?;
+        if job.wav == Some(WavTarget::Stdout) {
+            return Err(Failure::Usage(
+                "--play with -o -: gar plays the file it wrote; give -o FILE (or pipe \
+                 standard output into a player instead)"
+                    .into(),
+            ));
+        }
+    }
     check_stdin(&input)?;
-    run_job(&job, a.quiet)
+    run_job(&job, a.quiet)?;
+    if a.play
+        && let Some(WavTarget::File(p)) = &job.wav
+    {
+        if !a.quiet {
+            eprintln!("gar: playing {} (Ctrl-C stops)", p.display());
+        }
+        crate::play::play_file(p)?;
+    }
+    Ok(())
 }
 
 pub fn analyze_command(a: &AnalyzeArgs) -> Result<(), Failure> {

@@ -11,6 +11,7 @@ mod batch;
 mod demo;
 mod engine;
 mod flags;
+mod play;
 mod progress;
 
 use args::{Cli, Command};
@@ -91,7 +92,8 @@ fn main() -> ExitCode {
                 force,
                 quiet,
                 plot,
-            } => demo::demo_command(&out, force, quiet, plot),
+                play,
+            } => demo::demo_command(&out, force, quiet, plot, play),
             Command::Completions { shell } => {
                 clap_complete::generate(shell, &mut Cli::command(), "gar", &mut std::io::stdout());
                 Ok(())

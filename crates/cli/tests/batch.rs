@@ -395,3 +395,63 @@ fn bad_batches_are_clear_usage_errors_before_any_work() {
         assert!(!t.path().join("o").exists(), "{args:?} wrote something");
     }
 }
+
+/// Ctrl-C in the middle of a batch leaves no partial or temporary file, and
+/// `--skip-existing` then finishes it with the bytes of an uninterrupted run.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_batch_resumes_to_the_same_bytes() {
+    let t = TempDir::new().unwrap();
+    for k in 0..60 {
+        write_source(
+            &t.path().join(format!("in/set{}/f{k:02}.wav", k % 3)),
+            k % 7,
+        );
+    }
+    let common = [
+        "in", "--seed", "21", "--preset", "shimmer", "-q", "--jobs", "1",
+    ];
+    batch(t.path(), &[&common[..], &["--out-dir", "clean"]].concat()).success();
+    let bin = assert_cmd::cargo::cargo_bin("gar");
+    let mut child = std::process::Command::new(bin)
+        .current_dir(t.path())
+        .arg("batch")
+        .args(common)
+        .args(["--out-dir", "cut"])
+        .spawn()
+        .unwrap();
+    // Interrupt as soon as some outputs exist.
+    let start = std::time::Instant::now();
+    while walk(&t.path().join("cut")).len() < 6 && start.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    let left = walk(&t.path().join("cut"));
+    for p in &left {
+        let n = p.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!n.starts_with(".gar-tmp"), "temporary file left: {n}");
+    }
+    let wavs = left
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+        .count();
+    if status.code() == Some(130) {
+        assert!(wavs < 60, "interrupted, yet every file was written");
+    }
+    // Every WAV left is complete and has its sidecar.
+    for p in left
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+    {
+        assert!(p.with_extension("gar.json").exists(), "{}", p.display());
+    }
+    batch(
+        t.path(),
+        &[&common[..], &["--out-dir", "cut", "--skip-existing"]].concat(),
+    )
+    .success();
+    assert!(outputs(&t.path().join("cut")) == outputs(&t.path().join("clean")));
+}

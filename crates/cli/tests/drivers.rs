@@ -147,10 +147,6 @@ fn a_weighted_mix_renders_and_errors_name_the_flag() {
             "centroid:-1",
             "--score: the weight of centroid must be >= 0",
         ),
-        (
-            "rms:1..0,centroid:0..1",
-            "--score: weights that vary over time are not supported yet",
-        ),
     ] {
         let o = gar()
             .args([
@@ -166,6 +162,25 @@ fn a_weighted_mix_renders_and_errors_name_the_flag() {
         let e = String::from_utf8_lossy(&o.stderr);
         assert!(e.contains(want), "{bad}: {e}");
     }
+    // Weights that vary over time render; with a diversity they are a usage error.
+    let morph = ["--score", "rms:1..0,centroid:0..1", "--quiet"];
+    let o = gar()
+        .args(["analyze", input.to_str().unwrap()])
+        .args(morph)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = gar()
+        .args(["analyze", input.to_str().unwrap(), "--diversity", "50"])
+        .args(morph)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("--diversity solves --alpha") && e.contains("--score"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -158,15 +158,38 @@ fn plan_one(
         settings.floor_db,
         settings.attention_norm,
     );
+    // Weights that vary: each term's normalised values, re-mixed over time.
+    let morph = match &settings.mix {
+        Some(m) if settings.curves.weights_vary() => Some(plan::Morph {
+            terms: m
+                .terms
+                .iter()
+                .map(|t| {
+                    let raw = analysis
+                        .driver(t.driver)
+                        .expect("every driver of the mix is computed");
+                    let n = analysis::mix::normalise(t.driver, raw);
+                    if t.invert {
+                        n.iter().map(|x| 1.0 - x).collect()
+                    } else {
+                        n
+                    }
+                })
+                .collect(),
+            weights: &settings.curves.weights,
+        }),
+        _ => None,
+    };
     let plan = if settings.curves.all_constant() {
         plan::make_plan(&attention.prob, &settings, seed)
     } else {
-        plan::make_plan_varying(
+        plan::make_plan_morphing(
             &analysis.score,
             &attention.prob,
             &analysis.start,
             &settings,
             &settings.curves.alpha,
+            morph.as_ref(),
             seed,
         )
     };

@@ -982,10 +982,14 @@ impl Params {
                 None => Vec::new(),
             },
         };
-        if curves.weights_vary() {
-            return Err(ParamError::Invalid {
-                name: "score",
-                message: "weights that vary over time are not supported yet; give each weight as a number".into(),
+        if curves.weights_vary() && curves.diversity.is_some() {
+            return Err(ParamError::Conflict {
+                name: "diversity",
+                other: "score",
+                message: "diversity solves alpha for one score, and score weights that vary \
+                          over time make a new score along the output; give alpha (it may \
+                          vary too) instead of diversity, or constant weights"
+                    .into(),
             });
         }
         let at0 = |r: &ResolvedEnvelope| r.value_at(0.0);

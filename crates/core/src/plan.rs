@@ -389,10 +389,51 @@ pub fn make_plan_varying(
     alpha: &ResolvedEnvelope,
     seed: u64,
 ) -> Plan {
+    make_plan_morphing(scores, prob, starts, s, alpha, None, seed)
+}
+
+/// How many equal parts of the output a score whose weights vary is
+/// re-mixed in (docs/algorithm.md, section 15): at the first hop of each.
+pub const MORPH_PARTS: usize = 512;
+
+/// A score whose driver weights vary over output time (section 15): the
+/// terms' normalised values (`1 - n` already applied to inverted terms) and
+/// each term's weight curve.
+pub struct Morph<'a> {
+    pub terms: Vec<Vec<f64>>,
+    pub weights: &'a [ResolvedEnvelope],
+}
+
+impl Morph<'_> {
+    /// The mixed score with the weights at output time `t`.
+    pub fn scores_at(&self, t: f64) -> Vec<f64> {
+        let raw: Vec<f64> = self.weights.iter().map(|w| w.value_at(t)).collect();
+        let w = crate::analysis::mix::Mix::normalised_weights(&raw);
+        let refs: Vec<(bool, &[f64])> = self.terms.iter().map(|v| (false, v.as_slice())).collect();
+        let n = self.terms.first().map_or(0, Vec::len);
+        crate::analysis::mix::combine(&w, &refs, n)
+    }
+}
+
+/// [`make_plan_varying`] with, optionally, a score whose weights vary: the
+/// score is re-mixed at the first hop of each of [`MORPH_PARTS`] equal parts of
+/// the output (at every hop when there are fewer hops than parts) with the
+/// weights at that hop's time, and the exact per-hop sampler is rebuilt on it.
+pub fn make_plan_morphing(
+    scores: &[f64],
+    prob: &[f64],
+    starts: &[usize],
+    s: &Settings,
+    alpha: &ResolvedEnvelope,
+    morph: Option<&Morph>,
+    seed: u64,
+) -> Plan {
     let c = &s.curves;
-    let attention_varies =
-        alpha.constant_value().is_none() || c.floor_db.constant_value().is_none();
+    let attention_varies = morph.is_some()
+        || alpha.constant_value().is_none()
+        || c.floor_db.constant_value().is_none();
     let mut varying = attention_varies.then(|| VaryingSampler::new(scores, s.attention_norm));
+    let mut part: Option<usize> = None;
     let fixed = (!attention_varies).then(|| Sampler::new(prob));
     let mut rng = GarRng::seed_from_u64(seed);
     let hop_varies = c.hop_varies();
@@ -476,6 +517,14 @@ pub fn make_plan_varying(
             s.hop_ms
         };
         let (a, floor_db, rec) = (v[2], v[3], v[7]);
+        if let Some(m) = morph {
+            let k = ((t / s.duration_s.max(1e-12)) * MORPH_PARTS as f64) as usize;
+            let k = k.min(MORPH_PARTS - 1);
+            if part != Some(k) {
+                part = Some(k);
+                varying = Some(VaryingSampler::new(&m.scores_at(t), s.attention_norm));
+            }
+        }
         let g = if let Some(vs) = varying.as_mut() {
             let g = vs.draw(a, floor_db, rec, &recent, &mut rng);
             recent = [Some(g), recent[0], recent[1]];

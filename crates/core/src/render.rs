@@ -203,6 +203,10 @@ impl Renderer<'_> {
             out.fill(0.0);
         }
         let one = [gain];
+        let shared = srcs.len() == 2
+            && outs.len() == 2
+            && std::ptr::eq(srcs[0].as_ptr(), srcs[1].as_ptr())
+            && srcs[0].len() == srcs[1].len();
         for p in &self.pl[touching(self.pl, self.max_len, a, b)] {
             let (k0, k1) = (a.saturating_sub(p.at), (b - p.at).min(p.len));
             if k0 >= k1 {
@@ -222,7 +226,18 @@ impl Renderer<'_> {
             } else {
                 &one
             };
-            if p.ratio == 1.0 {
+            if p.ratio == 1.0 && shared {
+                // A mono source spread over two outputs: read it once.
+                let seg = &srcs[0][p.src + k0..p.src + k1];
+                let [oa, ob] = &mut *outs else { unreachable!() };
+                let (ga, gb) = (g[0], g[1.min(g.len() - 1)]);
+                let oa = &mut oa[o0..o0 + w.len()];
+                let ob = &mut ob[o0..o0 + w.len()];
+                for (((a, b), x), w) in oa.iter_mut().zip(ob.iter_mut()).zip(seg).zip(w) {
+                    *a += x * ga * w;
+                    *b += x * gb * w;
+                }
+            } else if p.ratio == 1.0 {
                 for (c, (out, src)) in outs.iter_mut().zip(srcs).enumerate() {
                     let gain = g[c.min(g.len() - 1)];
                     let dst = &mut out[o0..o0 + w.len()];

@@ -438,12 +438,56 @@ impl Grain<'_> {
         };
         // A run's last quad may reach 3 samples past the grain.
         let two = self.pos.exact2(self.k0 + self.w.len() + 3);
+        // The same source slice for both outputs (section 14's mono spread).
+        let shared = srcs.len() == 2
+            && outs.len() == 2
+            && std::ptr::eq(srcs[0].as_ptr(), srcs[1].as_ptr())
+            && srcs[0].len() == srcs[1].len();
         let mut quads = [Quad::default(); RUN / 4];
         for (r, wr) in self.w.chunks(RUN).enumerate() {
             let n = wr.len();
             self.pos
                 .fill(self.k0 + r * RUN, two, &mut quads[..n.div_ceil(4)]);
             let i0 = self.o0 + r * RUN;
+            if shared {
+                // One source under two outputs (a mono source spread in stereo):
+                // each dot product once, added to both with their gains.
+                let src = srcs[0];
+                let (g0, g1) = (self.gains[0], self.gains[1.min(self.gains.len() - 1)]);
+                let (ga, gb) = (f32x4::splat(g0), f32x4::splat(g1));
+                let [oa, ob] = outs else { unreachable!() };
+                let oa = &mut oa[i0..i0 + n];
+                let ob = &mut ob[i0..i0 + n];
+                let mut one =
+                    |ph: u64, f: i64| hsum(dot_lanes(segment(src, f, taps, scratch), row(ph)));
+                let q = n / 4 * 4;
+                for (j, d) in quads[..n / 4].iter().enumerate() {
+                    let (p, f) = (&d.ph, &d.first);
+                    let x = match window(src, f, taps) {
+                        Some((win, s)) => hsum4([
+                            dot_lanes(&win[s[0]..s[0] + taps], row(p[0])),
+                            dot_lanes(&win[s[1]..s[1] + taps], row(p[1])),
+                            dot_lanes(&win[s[2]..s[2] + taps], row(p[2])),
+                            dot_lanes(&win[s[3]..s[3] + taps], row(p[3])),
+                        ]),
+                        None => f32x4::new(std::array::from_fn(|l| one(p[l], f[l]))),
+                    };
+                    let k = 4 * j;
+                    let w = f32x4::new([wr[k], wr[k + 1], wr[k + 2], wr[k + 3]]);
+                    for (o, g) in [(&mut oa[k..k + 4], ga), (&mut ob[k..k + 4], gb)] {
+                        let y = f32x4::new([o[0], o[1], o[2], o[3]]) + x * g * w;
+                        o.copy_from_slice(&y.to_array());
+                    }
+                }
+                if let Some(d) = quads.get(n / 4) {
+                    for l in 0..n - q {
+                        let x = one(d.ph[l], d.first[l]);
+                        oa[q + l] += x * g0 * wr[q + l];
+                        ob[q + l] += x * g1 * wr[q + l];
+                    }
+                }
+                continue;
+            }
             for (ci, (src, out)) in srcs.iter().zip(outs.iter_mut()).enumerate() {
                 let g1 = self.gains[ci.min(self.gains.len() - 1)];
                 let gain = f32x4::splat(g1);
@@ -533,6 +577,56 @@ mod tests {
         }
         assert_eq!(bucket_of(1.0), 0);
         assert_eq!(bucket_of(0.8), 0);
+    }
+
+    #[test]
+    fn one_source_under_two_outputs_adds_what_two_copies_add() {
+        // The shared-source path (a mono source spread in stereo) against the same
+        // source as two separate slices: bit-identical, at edges and in the middle.
+        let mut rng = Rng(7);
+        let a: Vec<f32> = (0..5000).map(|_| rng.unit() as f32 - 0.5).collect();
+        let b = a.clone();
+        let v = Varispeed::new([0.8, 1.3]);
+        for (start, ratio, len) in [
+            (0, 1.3, 701),
+            (10, 0.8, 333),
+            (4200, 1.3, 1000),
+            (2000, 0.8, 6),
+        ] {
+            let w: Vec<f32> = (0..len).map(|i| 0.5 + (i % 7) as f32 * 0.07).collect();
+            let gains = [0.6f32, 0.8];
+            let mut x = [vec![0.1f32; 1200], vec![0.2f32; 1200]];
+            let mut y = x.clone();
+            let mut scratch = Vec::new();
+            {
+                let [x0, x1] = &mut x;
+                v.read_add(
+                    &[&a, &a],
+                    start,
+                    ratio,
+                    3,
+                    &w,
+                    &gains,
+                    &mut [x0, x1],
+                    5,
+                    &mut scratch,
+                );
+                let [y0, y1] = &mut y;
+                v.read_add(
+                    &[&a, &b],
+                    start,
+                    ratio,
+                    3,
+                    &w,
+                    &gains,
+                    &mut [y0, y1],
+                    5,
+                    &mut scratch,
+                );
+            }
+            assert!(x == y, "start {start} ratio {ratio}");
+            assert!(x[0] != vec![0.1f32; 1200]);
+        }
     }
 
     #[test]
