@@ -24,7 +24,14 @@ fi
 
 if [ ! -x "$venv/bin/python" ]; then
     echo "test-python.sh: creating $venv with $("$python" --version)"
-    "$python" -m venv "$venv"
+    if ! "$python" -m venv "$venv"; then
+        # Debian's python3 without python3-venv has no ensurepip: a venv without pip,
+        # then pip installed into it by the system's pip (pip 22.3 or newer).
+        echo "test-python.sh: python -m venv failed; trying --without-pip and the system pip"
+        rm -rf "$venv"
+        "$python" -m venv --without-pip "$venv"
+        "$python" -m pip --python "$venv/bin/python" install --disable-pip-version-check --quiet pip
+    fi
 fi
 stamp=$venv/.requirements-test.sha256
 want=$(sha256sum "$req" | cut -d' ' -f1)
