@@ -138,6 +138,7 @@ fn render<'py>(
     params_file: Option<PathBuf>,
     params: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let mut prof = Profile::new();
     let req = request(preset, seed, params_file.as_deref(), params, Scope::Render).or_raise(py)?;
     let input = samples::Input::new(samples)?;
     let (c, n) = (input.channels, input.frames);
@@ -145,6 +146,7 @@ fn render<'py>(
     let (fixed, nonfinite) = py.detach(|| samples::clean(data));
     let chans = samples::rows(fixed.as_deref().unwrap_or(data), c, n);
     let warnings = nonfinite_warning(nonfinite).into_iter().collect();
+    prof.end("check");
     let planned = py
         .detach(|| {
             let ctx = ctx()?;
@@ -152,6 +154,7 @@ fn render<'py>(
                 .map_err(in_memory::fail)
         })
         .or_raise(py)?;
+    prof.end("prepare");
     let (oc, on) = planned.output_shape(c);
     let out: Bound<'py, PyArray2<f32>> = samples::output(py, oc, on);
     let report = {
@@ -160,11 +163,40 @@ fn render<'py>(
         py.detach(|| {
             let r = in_memory::render_into(&planned, &chans, &mut rows, ARRAY_LABEL)
                 .map_err(in_memory::fail)?;
+            prof.end("render");
             to_value(&r)
         })
         .or_raise(py)?
     };
-    Ok((samples::shaped(out, input.one_d)?, to_py(py, &report)?))
+    let report = to_py(py, &report)?;
+    prof.end("report");
+    Ok((samples::shaped(out, input.one_d)?, report))
+}
+
+/// With `GAR_PROFILE` set, each stage's time on standard error, as the command line
+/// prints its own (`gar: render     12.3 ms`).
+struct Profile {
+    on: bool,
+    t: std::time::Instant,
+}
+
+impl Profile {
+    fn new() -> Profile {
+        Profile {
+            on: std::env::var_os("GAR_PROFILE").is_some(),
+            t: std::time::Instant::now(),
+        }
+    }
+
+    fn end(&mut self, name: &str) {
+        if self.on {
+            eprintln!(
+                "gar: {name:<8} {:>8.1} ms",
+                self.t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        self.t = std::time::Instant::now();
+    }
 }
 
 /// Whether a Python object names a file (str or os.PathLike) rather than samples.
