@@ -58,12 +58,43 @@ fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     })
 }
 
-/// `v` as its JSON text reads back: through the text, so that every number is the
-/// one the command line's `--report` file holds (an `f32` field is written in its
-/// own shortest form, which `serde_json::to_value` would widen to other digits).
+/// `v` as a JSON document: the numbers the command line's `--report` file holds.
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, Fail> {
-    let fail = |e: serde_json::Error| Fail::Other(format!("cannot write the report: {e}"));
-    serde_json::from_str(&serde_json::to_string(v).map_err(fail)?).map_err(fail)
+    let mut v = serde_json::to_value(v)
+        .map_err(|e| Fail::Other(format!("cannot write the report: {e}")))?;
+    as_in_text(&mut v);
+    Ok(v)
+}
+
+/// The report's `f32` fields (each plan's `pitch_st` and `pan`) as their JSON text
+/// reads back: the text writes an `f32` in its own shortest digits, which
+/// `serde_json::to_value` widens to the `f64` of the same value (other digits).
+/// Cheaper than writing and parsing the whole text.
+fn as_in_text(report: &mut Value) {
+    let mut plans: Vec<&mut Value> = Vec::new();
+    if let Value::Object(o) = report {
+        for (k, v) in o.iter_mut() {
+            match (k.as_str(), v) {
+                ("plan", v) => plans.push(v),
+                ("channels", Value::Array(chs)) => {
+                    plans.extend(chs.iter_mut().filter_map(|c| c.get_mut("plan")))
+                }
+                _ => {}
+            }
+        }
+    }
+    for plan in plans {
+        for key in ["pitch_st", "pan"] {
+            if let Some(Value::Array(xs)) = plan.get_mut(key) {
+                for x in xs.iter_mut() {
+                    if let Some(f) = x.as_f64() {
+                        let text = (f as f32).to_string();
+                        *x = Value::from(text.parse::<f64>().unwrap_or(f));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// What a failed run raises: parameters and requests as `ParamError`; the input,
