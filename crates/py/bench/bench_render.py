@@ -7,7 +7,7 @@ encode) is the same work as one gar.render call, which is timed whole (argument
 checks, the array borrowed, prepare, render, the output copied into a numpy array,
 the report converted to a dict). Medians over --runs runs of each, alternating.
 
-    python crates/py/bench/bench_render.py [--runs 7] [--gar target/release/gar]
+    python crates/py/bench/bench_render.py [--runs 31] [--gar target/release/gar]
 """
 
 import argparse
@@ -55,7 +55,7 @@ def cli_stages(binary, src, out, flags):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=31)
     ap.add_argument("--gar", default=str(REPO / "target" / "release" / "gar"))
     a = ap.parse_args()
     x, sr = gar.load(REPO / "testdata" / "stereo_guit_em9_44k.flac")
