@@ -15,6 +15,7 @@ mod outputs;
 mod progress;
 mod safety;
 mod source;
+mod studio;
 
 use args::{Cli, Command};
 use clap::{CommandFactory, Parser};
@@ -58,6 +59,7 @@ fn subcommand_name(cmd: &Command) -> &'static str {
         Command::Analyze(_) => "analyze",
         Command::Presets { .. } => "presets",
         Command::Demo { .. } => "demo",
+        Command::Studio { .. } => "studio",
         Command::Completions { .. } => "completions",
         Command::Man { .. } => "man",
     }
@@ -83,6 +85,12 @@ fn main() -> ExitCode {
             quiet,
             plot,
         } => demo::demo_command(&out, force, quiet, plot),
+        Command::Studio {
+            files,
+            port,
+            open,
+            listen,
+        } => studio::studio_command(&files, port, open, listen),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "gar", &mut std::io::stdout());
             Ok(())
