@@ -172,6 +172,7 @@ try {
       await page.waitForFunction((b) => window.garStudio.timings.length > b, before, { timeout: 60000 });
       const t = await page.evaluate(() => window.garStudio.timings.at(-1));
       ms.push(t.ms);
+      if (process.env.STUDIO_E2E_VERBOSE) log(JSON.stringify(t));
     }
     ms.sort((x, y) => x - y);
     const med = ms[Math.floor(ms.length / 2)];

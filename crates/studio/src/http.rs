@@ -11,9 +11,10 @@
 use crate::render::{self, Request as RenderRequest};
 use crate::security::Guard;
 use crate::store::{Origin, Store, lock};
+use crate::wav::Audio;
 use crate::{assets, source};
 use serde_json::{Value, json};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::sync::Arc;
 
 /// The session: the rules and the store.
@@ -30,6 +31,7 @@ const MAX_JSON: u64 = 1 << 20;
 enum Body {
     Bytes(Vec<u8>),
     Shared(Arc<Vec<u8>>, usize, usize),
+    Audio(Arc<Audio>, u64, u64),
 }
 
 struct SharedReader(Arc<Vec<u8>>, usize, usize);
@@ -85,6 +87,10 @@ impl Reply {
                 (Box::new(std::io::Cursor::new(b)), n)
             }
             Body::Shared(a, from, to) => (Box::new(SharedReader(a, from, to)), to - from),
+            Body::Audio(a, from, to) => (
+                Box::new(crate::wav::Reader::new(a, from, to)),
+                (to - from) as usize,
+            ),
         };
         let mut headers = vec![
             header("Content-Type", self.ty),
@@ -113,9 +119,38 @@ fn header(k: &str, v: &str) -> Option<tiny_http::Header> {
     tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).ok()
 }
 
+/// A request announcing a body larger than anything the studio accepts is
+/// answered 413 at once, without going through the routes. tiny_http, when it
+/// lets go of a body that was not read to its announced end (the request
+/// dropped, or the client closing early), allocates the unread length in one
+/// buffer (`EqualReader::drop`), which for a hostile `Content-Length:
+/// 99999999999` aborts the process. So the connection is taken over
+/// (`upgrade`), the 413 written, and the connection's reader leaked (one file
+/// descriptor), never read or dropped. The page checks sizes before it
+/// uploads, so only a hostile client gets here.
+fn refuse_oversized(rq: tiny_http::Request, declared: u64, limit: u64) {
+    let reply = Reply::error(
+        413,
+        format!(
+            "a request body of {} is larger than the studio's limit of {}",
+            gar_io::bytes_words(declared),
+            gar_io::bytes_words(limit)
+        ),
+    );
+    let mut stream = rq.upgrade("close", reply.into_response());
+    let _ = stream.flush();
+    std::mem::forget(stream);
+}
+
 /// Serves requests until the server is unblocked.
 pub fn serve(server: &tiny_http::Server, state: &State) {
+    let limit = state.store.limits.max_upload_bytes.max(MAX_JSON);
     while let Ok(mut rq) = server.recv() {
+        let declared = rq.body_length().unwrap_or(0) as u64;
+        if declared > limit {
+            refuse_oversized(rq, declared, limit);
+            continue;
+        }
         let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(state, &mut rq)))
             .unwrap_or_else(|_| {
                 Reply::error(
@@ -190,6 +225,9 @@ pub fn answer(state: &State, rq: &mut tiny_http::Request) -> Reply {
         (Get | Head, ["api", "renders", id, file @ ..]) => {
             render_file(state, rq, id, file, qv("download").is_some(), qv("size"))
         }
+        // Debug builds only (the tests): checks the panic boundary.
+        #[cfg(debug_assertions)]
+        (Get, ["api", "debug-panic"]) => panic!("the test route panics"),
         (Get | Head, [..]) if !rest.starts_with("api/") => static_file(&rest),
         (_, ["api", ..]) => Reply::error(
             404,
@@ -356,44 +394,51 @@ fn render_route(state: &State, rq: &mut tiny_http::Request) -> Reply {
     }
 }
 
-/// A shared body, honouring a single `Range: bytes=a-b` (media players seek
-/// with it).
-fn shared(rq: &tiny_http::Request, data: Arc<Vec<u8>>, ty: &'static str) -> Reply {
-    let n = data.len();
-    let range = header_of(rq, "Range")
-        .and_then(|r| r.trim().strip_prefix("bytes="))
-        .filter(|r| !r.contains(','))
-        .and_then(|r| {
-            let (a, b) = r.split_once('-')?;
-            let (a, b) = match (a.trim(), b.trim()) {
-                ("", s) => {
-                    let k: usize = s.parse().ok()?;
-                    (n.saturating_sub(k), n.checked_sub(1)?)
-                }
-                (a, "") => (a.parse().ok()?, n.checked_sub(1)?),
-                (a, b) => (
-                    a.parse().ok()?,
-                    b.parse::<usize>().ok()?.min(n.checked_sub(1)?),
-                ),
-            };
-            (a <= b && b < n).then_some((a, b))
-        });
-    let mut r = match range {
-        Some((a, b)) => Reply {
-            status: 206,
-            ty,
-            body: Body::Shared(data, a, b + 1),
-            headers: vec![("Content-Range", format!("bytes {a}-{b}/{n}"))],
-        },
-        None => Reply {
-            status: 200,
-            ty,
-            body: Body::Shared(data, 0, n),
-            headers: Vec::new(),
-        },
+/// The byte range a `Range: bytes=a-b` header asks of `n` bytes (one range;
+/// media players seek with it), inclusive.
+fn range_of(rq: &tiny_http::Request, n: u64) -> Option<(u64, u64)> {
+    let r = header_of(rq, "Range")?.trim().strip_prefix("bytes=")?;
+    if r.contains(',') {
+        return None;
+    }
+    let (a, b) = r.split_once('-')?;
+    let last = n.checked_sub(1)?;
+    let (a, b) = match (a.trim(), b.trim()) {
+        ("", s) => (n.saturating_sub(s.parse().ok()?), last),
+        (a, "") => (a.parse().ok()?, last),
+        (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.min(last)),
     };
-    r.headers.push(("Accept-Ranges", "bytes".into()));
-    r
+    (a <= b).then_some((a, b))
+}
+
+/// A body of `n` bytes made by `body(from, to)`, honouring a Range header.
+fn ranged(
+    rq: &tiny_http::Request,
+    n: u64,
+    ty: &'static str,
+    body: impl FnOnce(u64, u64) -> Body,
+) -> Reply {
+    let (status, a, b, mut headers) = match range_of(rq, n) {
+        Some((a, b)) => (
+            206,
+            a,
+            b + 1,
+            vec![("Content-Range", format!("bytes {a}-{b}/{n}"))],
+        ),
+        None => (200, 0, n, Vec::new()),
+    };
+    headers.push(("Accept-Ranges", "bytes".into()));
+    Reply {
+        status,
+        ty,
+        body: body(a, b),
+        headers,
+    }
+}
+
+fn shared(rq: &tiny_http::Request, data: Arc<Vec<u8>>, ty: &'static str) -> Reply {
+    let n = data.len() as u64;
+    ranged(rq, n, ty, |a, b| Body::Shared(data, a as usize, b as usize))
 }
 
 fn attachment(r: Reply, download: bool, name: &str) -> Reply {
@@ -437,8 +482,12 @@ fn render_file(
     let stem = stem.trim_end_matches(".wav");
     match file {
         [] => Reply::json(200, &r.full()),
-        ["output.wav"] => match r.wav(&state.store) {
-            Ok(w) => attachment(shared(rq, w, "audio/wav"), download, &format!("{stem}.wav")),
+        ["output.wav"] => match r.audio(&state.store) {
+            Ok(a) => {
+                let n = a.len();
+                let reply = ranged(rq, n, "audio/wav", |x, y| Body::Audio(a, x, y));
+                attachment(reply, download, &format!("{stem}.wav"))
+            }
             Err(e) => Reply::from_render_error(e),
         },
         ["report.json"] => {

@@ -18,6 +18,7 @@ pub mod security;
 pub mod source;
 pub mod store;
 pub mod view;
+pub mod wav;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -77,7 +78,8 @@ pub struct Config {
     pub limits: Limits,
     /// The URL token; `None` draws 128 random bits.
     pub token: Option<String>,
-    /// Worker threads answering requests.
+    /// Worker threads answering requests (a media player may hold one
+    /// while it streams a WAV at its own pace).
     pub threads: usize,
 }
 
@@ -88,7 +90,7 @@ impl Default for Config {
             sounds: Vec::new(),
             limits: Limits::default(),
             token: None,
-            threads: 4,
+            threads: 16,
         }
     }
 }
@@ -142,7 +144,9 @@ impl Studio {
                             name: p.display().to_string(),
                             message: e,
                         })?;
-                    let shown = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+                    let shown = std::fs::canonicalize(p)
+                        .or_else(|_| std::path::absolute(p))
+                        .unwrap_or_else(|_| p.clone());
                     (
                         file_name(p),
                         d,

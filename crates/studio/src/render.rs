@@ -6,9 +6,10 @@
 
 use crate::store::{Origin, Sound};
 use crate::view::{self, Overview, RunView};
+use crate::wav::Audio;
 use gar_core::report::{InputInfo, LevelReport, OutputInfo};
 use gar_core::table::{self, PARAMS, ParamSpec};
-use gar_core::{ParamError, Params, Prepared, Preset, Report, SampleBuf};
+use gar_core::{ParamError, Params, Prepared, Preset, Report};
 use gar_io::{Bits, WavWriter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -219,7 +220,7 @@ pub fn command_line(sound: &Sound, r: &Resolved) -> String {
 pub struct Output {
     pub prepared: Prepared,
     pub report: Report,
-    pub wav: Vec<u8>,
+    pub audio: Audio,
     pub wave: Overview,
     pub view: RunView,
     pub reused_analysis: bool,
@@ -286,35 +287,23 @@ fn decode_warnings(sound: &Sound) -> Vec<String> {
         .collect()
 }
 
-/// The unscaled output, the level, and the WAV bytes (the gain applied while
-/// encoding, as `gar render` does).
-pub fn render_wav(
+/// Renders a prepared run: the output before the level's gain, and the level,
+/// as an [`Audio`] that writes the same WAV as `gar render` (the gain applied
+/// while encoding).
+pub fn render_audio(
     sound: &Sound,
     p: &Prepared,
     bits: Bits,
-    label: &str,
-) -> Result<(Vec<SampleBuf>, gar_core::Level, Vec<u8>), Error> {
+) -> Result<(Audio, gar_core::Level), Error> {
     let chans = sound.channels();
     let (out, level) = gar_core::render_prepared_unscaled(p, &chans);
-    let s = &p.settings;
-    let n_ch = s.output_channels(chans.len());
-    let len = s.output_len();
-    let enc = |e: gar_io::EncodeError| Error::new(500, e.to_string());
-    let per = match bits {
-        Bits::I16 => 2,
-        Bits::I24 => 3,
-        Bits::F32 => 4,
-    };
-    let mut buf = Vec::with_capacity(64 + len * n_ch * per);
-    let mut w =
-        WavWriter::new(&mut buf, Path::new(label), s.sample_rate, n_ch, len, bits).map_err(enc)?;
-    let slices: Vec<&[f32]> = out.iter().map(|c| c.as_slice()).collect();
-    w.write_scaled(&slices, level.gain).map_err(enc)?;
-    w.finish().map_err(enc)?;
-    Ok((out, level, buf))
+    let a = Audio::new(out, level.gain, bits, p.settings.sample_rate)
+        .map_err(|e| Error::new(500, e.to_string()))?;
+    Ok((a, level))
 }
 
-/// The whole render: plan, render, encode, report, views.
+/// The whole render: plan, render, report, views (the WAV is encoded as it
+/// is read).
 pub fn run(sound: &Sound, r: &Resolved, max_output_bytes: u64) -> Result<Output, Error> {
     let mut timings = serde_json::Map::new();
     let t = Instant::now();
@@ -322,11 +311,11 @@ pub fn run(sound: &Sound, r: &Resolved, max_output_bytes: u64) -> Result<Output,
     timings.insert("prepare".into(), ms(t));
     let t = Instant::now();
     let name = output_name(sound, r.preset);
-    let (out, level, wav) = render_wav(sound, &prepared, r.bits, &name)?;
-    timings.insert("render_encode".into(), ms(t));
+    let (audio, level) = render_audio(sound, &prepared, r.bits)?;
+    timings.insert("render".into(), ms(t));
     let t = Instant::now();
     let report = report(sound, &prepared, &level, r.bits, &name);
-    let outs: Vec<&[f32]> = out.iter().map(|c| c.as_slice()).collect();
+    let outs: Vec<&[f32]> = audio.samples.iter().map(|c| c.as_slice()).collect();
     let wave = view::overview(&outs, level.gain);
     let grain_s = prepared.analysis.grain_len as f64 / prepared.settings.sample_rate as f64;
     let view = view::run_view(&report, grain_s);
@@ -334,7 +323,7 @@ pub fn run(sound: &Sound, r: &Resolved, max_output_bytes: u64) -> Result<Output,
     Ok(Output {
         prepared,
         report,
-        wav,
+        audio,
         wave,
         view,
         reused_analysis: reused,

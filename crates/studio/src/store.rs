@@ -3,13 +3,14 @@
 //!
 //! Sounds: at most `max_sounds`; a new upload replaces the oldest upload
 //! (with its renders), never a file named on the command line. Renders: the
-//! last `max_renders` are kept (their parameters, plan and report); their WAV
-//! files share `max_audio_bytes`, newest first, and an older render's WAV is
+//! last `max_renders` are kept (their parameters, plan and report); their
+//! outputs share `max_audio_bytes`, newest first, and an older render's output is
 //! rendered again (bit for bit: same parameters, same seed) when asked for.
 
 use crate::Limits;
 use crate::render::{self, Resolved};
 use crate::view::{self, Overview, RunView};
+use crate::wav::Audio;
 use gar_core::{AnalysisCache, Prepared, Report};
 use gar_io::Decoded;
 use serde::Serialize;
@@ -99,9 +100,8 @@ pub struct Render {
     pub gain: f32,
     pub reused_analysis: bool,
     pub timings_ms: serde_json::Map<String, serde_json::Value>,
-    pub wav_len: u64,
-    /// The WAV, while the audio budget holds it.
-    wav: Mutex<Option<Arc<Vec<u8>>>>,
+    /// The output, while the audio budget holds it.
+    audio: Mutex<Option<Arc<Audio>>>,
 }
 
 impl Render {
@@ -146,19 +146,22 @@ impl Render {
         v
     }
 
-    /// The WAV (rendered again if the budget dropped it).
-    pub fn wav(&self, store: &Store) -> Result<Arc<Vec<u8>>, render::Error> {
-        if let Some(w) = lock(&self.wav).clone() {
-            return Ok(w);
+    /// The output (rendered again, bit for bit, if the budget dropped it).
+    pub fn audio(&self, store: &Store) -> Result<Arc<Audio>, render::Error> {
+        if let Some(a) = lock(&self.audio).clone() {
+            return Ok(a);
         }
-        let name = render::output_name(&self.sound, self.resolved.preset);
         let _turn = lock(&store.render_lock);
-        let (_, _, wav) =
-            render::render_wav(&self.sound, &self.prepared, self.resolved.bits, &name)?;
-        let w = Arc::new(wav);
-        *lock(&self.wav) = Some(w.clone());
+        let (a, _) = render::render_audio(&self.sound, &self.prepared, self.resolved.bits)?;
+        let a = Arc::new(a);
+        *lock(&self.audio) = Some(a.clone());
         store.trim_audio();
-        Ok(w)
+        Ok(a)
+    }
+
+    /// Whether the output is held in memory now.
+    pub fn holds_audio(&self) -> bool {
+        lock(&self.audio).is_some()
     }
 
     /// The finished output samples (for the picture), rendered again.
@@ -306,8 +309,7 @@ impl Store {
             gain,
             reused_analysis: out.reused_analysis,
             timings_ms: out.timings_ms,
-            wav_len: out.wav.len() as u64,
-            wav: Mutex::new(Some(Arc::new(out.wav))),
+            audio: Mutex::new(Some(Arc::new(out.audio))),
         });
         g.renders.push_back(r.clone());
         while g.renders.len() > self.limits.max_renders {
@@ -323,9 +325,9 @@ impl Store {
         let g = lock(&self.inner);
         let mut total = 0u64;
         for r in g.renders.iter().rev() {
-            let mut w = lock(&r.wav);
+            let mut w = lock(&r.audio);
             if let Some(b) = w.as_ref() {
-                total += b.len() as u64;
+                total += b.memory();
                 if total > self.limits.max_audio_bytes
                     && !Arc::ptr_eq(r, g.renders.back().unwrap_or(r))
                 {
@@ -335,12 +337,12 @@ impl Store {
         }
     }
 
-    /// The WAV bytes held now (for tests of the budget).
+    /// The memory the outputs hold now, bytes (for tests of the budget).
     pub fn audio_bytes(&self) -> u64 {
         lock(&self.inner)
             .renders
             .iter()
-            .filter_map(|r| lock(&r.wav).as_ref().map(|b| b.len() as u64))
+            .filter_map(|r| lock(&r.audio).as_ref().map(|b| b.memory()))
             .sum()
     }
 }

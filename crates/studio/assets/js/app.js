@@ -70,6 +70,10 @@ async function selectSound(id) {
 }
 
 async function upload(file) {
+  if (S.limits && file.size > S.limits.max_upload_bytes) {
+    message(`${file.name}: ${(file.size / 2 ** 20).toFixed(0)} MiB is larger than the studio's upload limit of ${(S.limits.max_upload_bytes / 2 ** 20).toFixed(0)} MiB; use gar render for it`, 'err');
+    return;
+  }
   status(`uploading ${file.name}…`, 'busy');
   try {
     const info = await api(`api/sounds?name=${encodeURIComponent(file.name)}`, {
@@ -131,12 +135,15 @@ function overrides() {
 
 // ---- rendering ------------------------------------------------------------
 
-function schedule(delay = 30) {
+// Render on change: at once when nothing is rendering, else after 30 ms of
+// quiet; a newer change aborts the request in flight (and the server answers
+// a request still queued behind a newer one with 409).
+function schedule(delay) {
   if (!S.sound) return;
   const t0 = S.pending ?? performance.now();
   S.pending = t0;
   clearTimeout(S.timer);
-  S.timer = setTimeout(() => render(t0), delay);
+  S.timer = setTimeout(() => render(t0), delay ?? (S.inflight ? 30 : 0));
 }
 
 async function render(t0) {
@@ -150,6 +157,7 @@ async function render(t0) {
     bits: $('bits').value, lane: 'main',
   };
   status('rendering…', 'busy');
+  S.inflight = true;
   let r;
   try {
     r = await api('api/render', {
@@ -158,6 +166,7 @@ async function render(t0) {
     });
   } catch (e) {
     if (e.name === 'AbortError' || e.status === 409) return;
+    S.inflight = false;
     for (const [, c] of S.controls) c.setError('');
     const c = e.body && e.body.param && S.controls.get(e.body.param);
     if (c) c.setError(e.message);
@@ -168,11 +177,15 @@ async function render(t0) {
   }
   if (S.abort !== ctl) return;
   for (const [, c] of S.controls) c.setError('');
-  await show(r, t0);
+  try {
+    await show(r, t0, performance.now());
+  } finally {
+    if (S.abort === ctl) S.inflight = false;
+  }
 }
 
 // Shows a render: views drawn, audio loaded (playback continues where it was).
-async function show(r, t0) {
+async function show(r, t0, tJson) {
   const b = $('audio-b');
   const wasPlaying = isPlaying();
   const at = activeAudio().currentTime;
@@ -185,7 +198,9 @@ async function show(r, t0) {
   b.load();
   drawAll();
   showInfo(r);
+  const tDrawn = performance.now();
   await ready;
+  const tPlayable = performance.now();
   if (wasPlaying) {
     activeAudio().currentTime = at % (activeAudio().duration || 1);
     activeAudio().play().catch(() => {});
@@ -193,7 +208,10 @@ async function show(r, t0) {
   await new Promise((res) => requestAnimationFrame(() => res()));
   if (t0 !== undefined) {
     const ms = performance.now() - t0;
-    window.garStudio.timings.push({ id: r.id, ms, server_ms: r.timings_ms });
+    window.garStudio.timings.push({
+      id: r.id, ms, server_ms: r.timings_ms,
+      answer_ms: tJson - t0, drawn_ms: tDrawn - t0, playable_ms: tPlayable - t0,
+    });
     status(`rendered in ${Math.round(ms)} ms${r.reused_analysis ? ' · analysis reused' : ''}`, 'ok');
   } else {
     status(`render ${r.id} restored`, 'ok');
@@ -428,6 +446,7 @@ async function main() {
   S.table = st.parameters;
   S.presets = st.presets;
   S.sounds = st.sounds;
+  S.limits = st.limits;
   const ps = $('preset');
   for (const p of [...st.presets].sort((a, b) => a.number - b.number)) {
     const o = document.createElement('option');
