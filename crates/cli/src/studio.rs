@@ -40,7 +40,7 @@ pub fn studio_command(
     let url = studio.url();
     println!("gar studio: {url}");
     println!("(open it in a browser; Ctrl-C stops the studio)");
-    if open && let Err(e) = webbrowser::open(&url) {
+    if open && let Err(e) = open::that_detached(&url) {
         eprintln!("gar: warning: --open: cannot start a browser ({e}); open the URL yourself");
     }
     studio.wait();

@@ -197,9 +197,7 @@ pub fn answer(state: &State, rq: &mut tiny_http::Request) -> Reply {
         (Post, ["api", "sounds"]) => upload(state, rq, qv("name").unwrap_or("upload")),
         (Get | Head, ["api", "sounds", id]) => match sound_of(state, id) {
             Ok(s) => {
-                let mut v = s.info();
-                v["overview"] = serde_json::to_value(&s.overview).unwrap_or_default();
-                Reply::json(200, &v)
+                Reply::bytes(200, "application/json", s.info_with_overview())
             }
             Err(r) => r,
         },
@@ -345,8 +343,8 @@ fn upload(state: &State, rq: &mut tiny_http::Request, name: &str) -> Reply {
     match store.add_sound(name.clone(), decoded, Origin::Upload) {
         Ok((s, evicted)) => {
             let mut v = s.info();
-            v["overview"] = serde_json::to_value(&s.overview).unwrap_or_default();
             v["replaced"] = Value::from(evicted);
+            v["overview"] = serde_json::to_value(&s.overview).unwrap_or_default();
             Reply::json(200, &v)
         }
         Err(e) => Reply::error(507, format!("{name}: {e}")),
@@ -389,7 +387,7 @@ fn render_route(state: &State, rq: &mut tiny_http::Request) -> Reply {
         );
     }
     match store.render_new(sound, req, resolved) {
-        Ok(r) => Reply::json(200, &r.full()),
+        Ok(r) => Reply::bytes(200, "application/json", r.full()),
         Err(e) => Reply::from_render_error(e),
     }
 }
@@ -481,7 +479,7 @@ fn render_file(
     let stem = render::output_name(&r.sound, r.resolved.preset);
     let stem = stem.trim_end_matches(".wav");
     match file {
-        [] => Reply::json(200, &r.full()),
+        [] => Reply::bytes(200, "application/json", r.full()),
         ["output.wav"] => match r.audio(&state.store) {
             Ok(a) => {
                 let n = a.len();

@@ -47,6 +47,8 @@ pub struct Limits {
     pub max_decoded_bytes: u64,
     /// Sounds held at once (the oldest upload makes room for a new one).
     pub max_sounds: usize,
+    /// Decoded audio held at once, bytes, all sounds together.
+    pub max_total_sound_bytes: u64,
     /// Renders kept in the history.
     pub max_renders: usize,
     /// The rendered WAV files kept in memory, bytes in all; an older render
@@ -62,6 +64,7 @@ impl Default for Limits {
             max_upload_bytes: 512 << 20,
             max_decoded_bytes: 1 << 30,
             max_sounds: 8,
+            max_total_sound_bytes: 2 << 30,
             max_renders: 16,
             max_audio_bytes: 1 << 30,
             max_output_bytes: 1 << 30,

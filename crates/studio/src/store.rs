@@ -1,7 +1,8 @@
 //! The session's memory: the sounds and the renders kept, each within its
 //! limit ([`crate::Limits`]), with a sentence for every refusal.
 //!
-//! Sounds: at most `max_sounds`; a new upload replaces the oldest upload
+//! Sounds: at most `max_sounds` and `max_total_sound_bytes` decoded; a new
+//! upload replaces the oldest uploads
 //! (with its renders), never a file named on the command line. Renders: the
 //! last `max_renders` are kept (their parameters, plan and report); their
 //! outputs share `max_audio_bytes`, newest first, and an older render's output is
@@ -58,6 +59,21 @@ impl Sound {
             "duration_s": d.frames as f64 / d.sample_rate as f64,
             "warnings": d.warnings,
         })
+    }
+
+    /// [`Sound::info`] with the waveform's overview, as JSON text (f32 digits).
+    pub fn info_with_overview(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct WithOverview<'a> {
+            #[serde(flatten)]
+            info: serde_json::Value,
+            overview: &'a Overview,
+        }
+        serde_json::to_vec(&WithOverview {
+            info: self.info(),
+            overview: &self.overview,
+        })
+        .unwrap_or_default()
     }
 
     /// The source as a 24-bit WAV (exact for sources of 24 bits or fewer).
@@ -122,28 +138,26 @@ impl Render {
         })
     }
 
-    /// Everything the page draws and lists for this render.
-    pub fn full(&self) -> serde_json::Value {
+    /// Everything the page draws and lists for this render, as JSON text
+    /// (serialised from the structs, so that the f32 arrays keep their short
+    /// f32 digits: half the size of the same numbers as f64).
+    pub fn full(&self) -> Vec<u8> {
         let s = &self.prepared.settings;
-        let mut v = self.info();
-        let extra = serde_json::json!({
-            "sample_rate": s.sample_rate,
-            "channels": s.output_channels(self.sound.decoded.channels.len()),
-            "frames": s.output_len(),
-            "summary": self.report.summary(),
-            "warnings": self.report.warnings,
-            "adjustments": self.report.adjustments,
-            "level": self.report.level,
-            "reused_analysis": self.reused_analysis,
-            "timings_ms": self.timings_ms,
-            "wave": self.wave,
-            "source_rms_db": self.sound.overview.rms_db,
-            "view": self.view,
-        });
-        if let (serde_json::Value::Object(a), serde_json::Value::Object(b)) = (&mut v, extra) {
-            a.extend(b);
-        }
-        v
+        let full = Full {
+            info: self.info(),
+            sample_rate: s.sample_rate,
+            channels: s.output_channels(self.sound.decoded.channels.len()),
+            frames: s.output_len(),
+            warnings: &self.report.warnings,
+            adjustments: &self.report.adjustments,
+            level: &self.report.level,
+            reused_analysis: self.reused_analysis,
+            timings_ms: &self.timings_ms,
+            wave: &self.wave,
+            source_rms_db: self.sound.overview.rms_db,
+            view: &self.view,
+        };
+        serde_json::to_vec(&full).unwrap_or_default()
     }
 
     /// The output (rendered again, bit for bit, if the budget dropped it).
@@ -168,6 +182,23 @@ impl Render {
     pub fn samples(&self) -> Vec<gar_core::SampleBuf> {
         gar_core::render_prepared(&self.prepared, &self.sound.channels()).0
     }
+}
+
+#[derive(Serialize)]
+struct Full<'a> {
+    #[serde(flatten)]
+    info: serde_json::Value,
+    sample_rate: u32,
+    channels: usize,
+    frames: usize,
+    warnings: &'a [String],
+    adjustments: &'a [String],
+    level: &'a Option<gar_core::report::LevelReport>,
+    reused_analysis: bool,
+    timings_ms: &'a serde_json::Map<String, serde_json::Value>,
+    wave: &'a Overview,
+    source_rms_db: f64,
+    view: &'a RunView,
 }
 
 /// A mutex's contents, even after a panic elsewhere (each request is its own
@@ -218,11 +249,20 @@ impl Store {
         let overview = view::overview(&chans, 1.0);
         let mut g = lock(&self.inner);
         let mut evicted = Vec::new();
-        while g.sounds.len() >= self.limits.max_sounds {
+        let new_bytes = (decoded.frames * decoded.channels.len() * 4) as u64;
+        loop {
+            let held: u64 = g.sounds.iter().map(|s| s.bytes()).sum();
+            let full = g.sounds.len() >= self.limits.max_sounds
+                || held + new_bytes > self.limits.max_total_sound_bytes;
+            if !full {
+                break;
+            }
             let Some(i) = g.sounds.iter().position(|s| s.origin == Origin::Upload) else {
                 return Err(format!(
-                    "the studio holds at most {} sounds and all of them were named on the command line",
-                    self.limits.max_sounds
+                    "no room: the studio holds at most {} sounds and {} of decoded audio, and \
+                     the sounds it holds were named on the command line",
+                    self.limits.max_sounds,
+                    gar_io::bytes_words(self.limits.max_total_sound_bytes)
                 ));
             };
             let s = g.sounds.remove(i);
@@ -240,7 +280,6 @@ impl Store {
             overview,
             wav: OnceLock::new(),
         });
-        let _ = s.bytes();
         g.sounds.push(s.clone());
         Ok((s, evicted))
     }

@@ -167,6 +167,8 @@ class Control {
   syncSlider() {
     if (!this.slider) return;
     const t = this.get();
+    // An envelope's text gets the whole width (the slider shows numbers only).
+    this.root.classList.toggle('is-env', t !== '' && !isPlainNumber(t));
     if (isPlainNumber(t)) {
       this.slider.disabled = false;
       this.slider.value = Math.round(this.scale.toUnit(+t) * 1000);

@@ -101,12 +101,29 @@ export function drawScore(c, v, src, opts = {}) {
     if (i === 0) g.moveTo(x(i), yy); else g.lineTo(x(i), yy);
   }
   g.stroke();
-  // Chosen grains, sized by use.
+  // Chosen grains, sized by use; with more candidates than half the pixels,
+  // the most-used grain of each pixel column as a small dot.
   g.strokeStyle = ORANGE; g.lineWidth = 1.2;
-  for (let i = 0; i < n; i++) {
-    if (!v.usage[i]) continue;
-    const r = 1.5 + 5 * Math.sqrt(v.usage[i] / umax);
-    g.beginPath(); g.arc(x(i), bot - Math.min(1, v.score[i]) * H, r, 0, 2 * Math.PI); g.stroke();
+  if (n <= w / 2) {
+    for (let i = 0; i < n; i++) {
+      if (!v.usage[i]) continue;
+      const r = 1.5 + 5 * Math.sqrt(v.usage[i] / umax);
+      g.beginPath(); g.arc(x(i), bot - Math.min(1, v.score[i]) * H, r, 0, 2 * Math.PI); g.stroke();
+    }
+  } else {
+    const best = new Int32Array(Math.ceil(w) + 1).fill(-1);
+    for (let i = 0; i < n; i++) {
+      if (!v.usage[i]) continue;
+      const px = Math.min(best.length - 1, Math.max(0, Math.floor(x(i))));
+      if (best[px] < 0 || v.usage[i] > v.usage[best[px]]) best[px] = i;
+    }
+    g.fillStyle = ORANGE;
+    for (let px = 0; px < best.length; px++) {
+      const i = best[px];
+      if (i < 0) continue;
+      const r = 0.8 + 2.2 * Math.sqrt(v.usage[i] / umax);
+      g.beginPath(); g.arc(px, bot - Math.min(1, v.score[i]) * H, r, 0, 2 * Math.PI); g.fill();
+    }
   }
   g.fillStyle = DIM;
   g.fillText('0 s', 2, h - 2);
@@ -142,11 +159,14 @@ export function drawSeq(c, v, dur, opts = {}) {
   const n = Math.max(1, v.candidates - 1);
   const smax = Math.max(...v.score, 1e-30);
   const r = v.hops > 6000 ? 1.5 : v.hops > 1500 ? 2 : 3;
+  // Dense sequences become a density picture rather than a wall of dots.
+  g.globalAlpha = v.hops > 3 * w ? Math.max(0.15, 3 * w / v.hops) : 1;
   for (let k = 0; k < v.hops; k++) {
     const i = v.grain[k];
     g.fillStyle = mix(BLUE, ORANGE, v.score[i] / smax);
     g.fillRect(v.pos_s[k] / dur * w - r / 2, h - 4 - i / n * (h - 8) - r / 2, r, r);
   }
+  g.globalAlpha = 1;
   if (opts.playhead !== undefined && opts.playhead !== null) {
     g.fillStyle = '#fff'; g.fillRect(opts.playhead * w, 0, 1.5, h);
   }
