@@ -24,7 +24,8 @@ fn http(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> (u1
 
 #[test]
 fn studio_renders_equal_the_command_line_it_shows() {
-    let input = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/stereo_guit_em9_44k.flac");
+    let input =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/stereo_guit_em9_44k.flac");
     let studio = gar_studio::Studio::start(gar_studio::Config {
         sounds: vec![gar_studio::SoundInput::File(input)],
         token: Some(TOKEN.into()),
@@ -47,7 +48,12 @@ fn studio_renders_equal_the_command_line_it_shows() {
         let (st, body) = http(studio.addr(), "POST", "api/render", &req.to_string());
         assert_eq!(st, 200, "{case}: {}", String::from_utf8_lossy(&body));
         let r: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        let (st, wav) = http(studio.addr(), "GET", &format!("api/renders/{}/output.wav?download=1", r["id"]), "");
+        let (st, wav) = http(
+            studio.addr(),
+            "GET",
+            &format!("api/renders/{}/output.wav?download=1", r["id"]),
+            "",
+        );
         assert_eq!(st, 200);
         let cmd = r["command"].as_str().unwrap();
         let mut words = shlex::split(cmd).expect("the command line is shell words");
@@ -63,7 +69,12 @@ fn studio_renders_equal_the_command_line_it_shows() {
         assert!(status.success(), "{cmd}");
         let cli = std::fs::read(&out).unwrap();
         assert!(cli.len() > 10_000, "{cmd}");
-        assert!(cli == wav, "{cmd}: the studio's WAV ({} bytes) differs from gar render's ({} bytes)", wav.len(), cli.len());
+        assert!(
+            cli == wav,
+            "{cmd}: the studio's WAV ({} bytes) differs from gar render's ({} bytes)",
+            wav.len(),
+            cli.len()
+        );
     }
     studio.shutdown();
 }

@@ -196,9 +196,7 @@ pub fn answer(state: &State, rq: &mut tiny_http::Request) -> Reply {
         (Get | Head, ["api", "state"]) => Reply::json(200, &state_json(&state.store)),
         (Post, ["api", "sounds"]) => upload(state, rq, qv("name").unwrap_or("upload")),
         (Get | Head, ["api", "sounds", id]) => match sound_of(state, id) {
-            Ok(s) => {
-                Reply::bytes(200, "application/json", s.info_with_overview())
-            }
+            Ok(s) => Reply::bytes(200, "application/json", s.info_with_overview()),
             Err(r) => r,
         },
         (Get | Head, ["api", "sounds", id, "source.wav"]) => match sound_of(state, id) {
