@@ -247,13 +247,13 @@ impl AnalysisCache {
         }
         // Analysed outside the lock: independent channels analyse in parallel.
         let a = make();
-        if let Ok(mut e) = self.entries.lock() {
-            if !e.iter().any(|(k, _)| *k == key) {
-                while e.len() >= self.capacity {
-                    e.pop_front();
-                }
-                e.push_back((key, a.clone()));
+        if let Ok(mut e) = self.entries.lock()
+            && !e.iter().any(|(k, _)| *k == key)
+        {
+            while e.len() >= self.capacity {
+                e.pop_front();
             }
+            e.push_back((key, a.clone()));
         }
         a
     }

@@ -199,13 +199,15 @@ async function show(r, t0, tJson) {
   drawAll();
   showInfo(r);
   const tDrawn = performance.now();
+  // Drawn means on screen: the next frame after the drawing.
+  const painted = new Promise((res) => requestAnimationFrame(() => res()));
   await ready;
   const tPlayable = performance.now();
   if (wasPlaying) {
     activeAudio().currentTime = at % (activeAudio().duration || 1);
     activeAudio().play().catch(() => {});
   }
-  await new Promise((res) => requestAnimationFrame(() => res()));
+  await painted;
   if (t0 !== undefined) {
     const ms = performance.now() - t0;
     window.garStudio.timings.push({
