@@ -54,6 +54,21 @@ pub enum Command {
         #[arg(long)]
         play: bool,
     },
+    /// Open gar studio: a local web page to pick, tweak, listen and look (the demo sound when no FILE is given).
+    Studio {
+        /// Sounds to open (WAV, FLAC, MP3, Ogg, AIFF); more can be dropped on the page.
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Port to listen on (0: any free port).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        port: u16,
+        /// Open the page in the default browser.
+        #[arg(long)]
+        open: bool,
+        /// Address to listen on instead of 127.0.0.1 (other machines can then reach the studio: anyone with the URL can use it).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::IpAddr>,
+    },
     /// Print a shell completion script: `gar completions bash > /etc/bash_completion.d/gar`.
     Completions {
         /// The shell to complete for.

@@ -13,6 +13,7 @@ mod engine;
 mod flags;
 mod play;
 mod progress;
+mod studio;
 
 use args::{Cli, Command};
 use clap::{CommandFactory, Parser};
@@ -63,6 +64,7 @@ fn subcommand_name(cmd: &Command) -> &'static str {
         Command::Batch(_) => "batch",
         Command::Presets { .. } => "presets",
         Command::Demo { .. } => "demo",
+        Command::Studio { .. } => "studio",
         Command::Completions { .. } => "completions",
         Command::Man { .. } => "man",
     }
@@ -94,6 +96,12 @@ fn main() -> ExitCode {
                 plot,
                 play,
             } => demo::demo_command(&out, force, quiet, plot, play),
+            Command::Studio {
+                files,
+                port,
+                open,
+                listen,
+            } => studio::studio_command(&files, port, open, listen),
             Command::Completions { shell } => {
                 clap_complete::generate(shell, &mut Cli::command(), "gar", &mut std::io::stdout());
                 Ok(())

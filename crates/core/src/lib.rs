@@ -142,6 +142,7 @@ fn plan_one(
     settings: &Settings,
     wet_gain: f32,
     seed: u64,
+    (cache, channel): (&AnalysisCache, Option<usize>),
 ) -> (
     Settings,
     Analysis,
@@ -149,7 +150,8 @@ fn plan_one(
     Plan,
     Vec<diversity::ControlPoint>,
 ) {
-    let analysis = analysis::analyze(channels, settings, wet_gain);
+    let key = analysis::AnalysisKey::new(settings, wet_gain, channel);
+    let analysis = cache.get_or_insert(key, || analysis::analyze(channels, settings, wet_gain));
     let mut settings = settings.clone();
     let control = diversity::apply(&analysis.score, &mut settings);
     let attention = attention::attend(
@@ -206,6 +208,93 @@ pub fn prepare(
     preset: Preset,
     seed: u64,
 ) -> Result<Prepared, ParamError> {
+    prepare_cached(
+        channels,
+        sample_rate,
+        params,
+        preset,
+        seed,
+        &AnalysisCache::new(0),
+    )
+}
+
+/// The analyses of one source, kept for reuse across runs whose parameters
+/// change only what comes after the analysis (alpha, floor, recency, jitter,
+/// wet, pitch, spread, the level...): see [`prepare_cached`]. Entries are keyed
+/// by [`analysis::AnalysisKey`], which does not identify the audio: use one
+/// cache per source. Holds at most `capacity` analyses (the oldest goes
+/// first); capacity 0 keeps nothing.
+#[derive(Debug, Default)]
+pub struct AnalysisCache {
+    entries: std::sync::Mutex<std::collections::VecDeque<(analysis::AnalysisKey, Analysis)>>,
+    capacity: usize,
+    hits: std::sync::atomic::AtomicUsize,
+}
+
+impl AnalysisCache {
+    /// An empty cache holding at most `capacity` analyses.
+    pub fn new(capacity: usize) -> AnalysisCache {
+        AnalysisCache {
+            capacity,
+            ..AnalysisCache::default()
+        }
+    }
+
+    /// How many analyses were reused so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The analyses held now.
+    pub fn len(&self) -> usize {
+        self.entries.lock().map_or(0, |e| e.len())
+    }
+
+    /// Whether no analysis is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn get_or_insert(
+        &self,
+        key: analysis::AnalysisKey,
+        make: impl FnOnce() -> Analysis,
+    ) -> Analysis {
+        if self.capacity == 0 {
+            return make();
+        }
+        if let Ok(e) = self.entries.lock()
+            && let Some((_, a)) = e.iter().find(|(k, _)| *k == key)
+        {
+            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return a.clone();
+        }
+        // Analysed outside the lock: independent channels analyse in parallel.
+        let a = make();
+        if let Ok(mut e) = self.entries.lock()
+            && !e.iter().any(|(k, _)| *k == key)
+        {
+            while e.len() >= self.capacity {
+                e.pop_front();
+            }
+            e.push_back((key, a.clone()));
+        }
+        a
+    }
+}
+
+/// [`prepare`], reusing the analyses `cache` holds from earlier runs on the
+/// same `channels` (and keeping the new ones there). The result is the same
+/// as [`prepare`]'s, bit for bit: an analysis is reused only when everything
+/// the analysis reads is equal ([`analysis::AnalysisKey`]).
+pub fn prepare_cached(
+    channels: &[&[f32]],
+    sample_rate: u32,
+    params: &Params,
+    preset: Preset,
+    seed: u64,
+    cache: &AnalysisCache,
+) -> Result<Prepared, ParamError> {
     let len = channels.first().map_or(0, |c| c.len());
     let settings = params.resolve(preset, sample_rate, len)?;
     settings.check_channels(channels.len())?;
@@ -219,9 +308,9 @@ pub fn prepare(
     };
     let independent = settings.channels == ChannelMode::Independent && channels.len() > 1;
     let (settings0, analysis, attention, plan, control) = if independent {
-        plan_one(&channels[..1], &settings, wet_gain, seed)
+        plan_one(&channels[..1], &settings, wet_gain, seed, (cache, Some(0)))
     } else {
-        plan_one(channels, &settings, wet_gain, seed)
+        plan_one(channels, &settings, wet_gain, seed, (cache, None))
     };
     let mut others = Vec::new();
     if independent {
@@ -232,8 +321,13 @@ pub fn prepare(
             .into_par_iter()
             .map(|c| {
                 let sd = channel_seed(seed, c);
-                let (_, analysis, attention, plan, diversity) =
-                    plan_one(&channels[c..c + 1], &settings, wet_gain, sd);
+                let (_, analysis, attention, plan, diversity) = plan_one(
+                    &channels[c..c + 1],
+                    &settings,
+                    wet_gain,
+                    sd,
+                    (cache, Some(c)),
+                );
                 ChannelPlan {
                     channel: c,
                     seed: sd,

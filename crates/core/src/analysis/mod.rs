@@ -84,6 +84,56 @@ pub fn candidate_starts(s: &Settings) -> Vec<usize> {
         .collect()
 }
 
+/// Everything [`analyze`] reads from its settings and its gain, so that two
+/// runs on the same source whose keys are equal have the same analysis (a
+/// front end re-plans without re-analysing when only the attention, the plan
+/// or the level change). Built from exactly the fields `analyze` and
+/// [`candidate_starts`] use; keep the two in step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnalysisKey {
+    sample_rate: u32,
+    source_len: usize,
+    /// The bits of `grain_ms` and `cand_hop_ms` (the candidate count and the
+    /// starts), and the grain length in samples.
+    grain_ms: u64,
+    cand_hop_ms: u64,
+    grain_len: usize,
+    score: ScoreType,
+    mix: Option<Mix>,
+    transient_weight: u64,
+    drivers: crate::analysis::DriverSet,
+    /// The bits of the wet source's gain (the reported powers scale with it).
+    gain: u32,
+    /// Which channels are analysed: `None` for every channel mixed, `Some(c)`
+    /// for channel `c` alone (`channels independent`).
+    channel: Option<usize>,
+}
+
+impl AnalysisKey {
+    /// The key of `analyze(channels, s, gain)`, where `channel` says which
+    /// channels of the source `channels` are (see the field).
+    pub fn new(s: &Settings, gain: f32, channel: Option<usize>) -> AnalysisKey {
+        AnalysisKey {
+            sample_rate: s.sample_rate,
+            source_len: s.source_len,
+            grain_ms: s.grain_ms.to_bits(),
+            cand_hop_ms: s.cand_hop_ms.to_bits(),
+            grain_len: s.grain_len(),
+            score: s.score,
+            mix: s.mix.clone(),
+            // Only the `mixed` score reads the transient weight ([`scores`]).
+            transient_weight: if s.mix.is_none() && s.score == ScoreType::Mixed {
+                s.transient_weight.to_bits()
+            } else {
+                0
+            },
+            drivers: s.drivers_needed(),
+            gain: gain.to_bits(),
+            channel,
+        }
+    }
+}
+
 /// Analyses the source: `channels` are averaged to the mono analysis signal,
 /// which is measured at the wet source's level (`gain`, the factor that brings
 /// the wet source to peak 0.99), as the original reports it. Scores do not

@@ -1,0 +1,48 @@
+//! `gar studio`: starts the web studio (gar-studio) on the named files, or on
+//! the built-in demo sound, and serves until interrupted.
+
+use crate::Failure;
+use anyhow::anyhow;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+pub fn studio_command(
+    files: &[PathBuf],
+    port: u16,
+    open: bool,
+    listen: Option<IpAddr>,
+) -> Result<(), Failure> {
+    let sounds = if files.is_empty() {
+        vec![gar_studio::SoundInput::Bytes {
+            name: "demo_tabla_glass.flac".into(),
+            ext: "flac".into(),
+            bytes: crate::demo::DEMO_FLAC,
+        }]
+    } else {
+        files
+            .iter()
+            .map(|f| gar_studio::SoundInput::File(f.clone()))
+            .collect()
+    };
+    let ip = listen.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    if !ip.is_loopback() {
+        eprintln!(
+            "gar: warning: --listen {ip}: the studio is reachable from other machines; anyone \
+             who has the URL (with its token) can use it, over plain HTTP"
+        );
+    }
+    let config = gar_studio::Config {
+        listen: SocketAddr::new(ip, port),
+        sounds,
+        ..gar_studio::Config::default()
+    };
+    let studio = gar_studio::Studio::start(config).map_err(|e| anyhow!(e))?;
+    let url = studio.url();
+    println!("gar studio: {url}");
+    println!("(open it in a browser; Ctrl-C stops the studio)");
+    if open && let Err(e) = open::that_detached(&url) {
+        eprintln!("gar: warning: --open: cannot start a browser ({e}); open the URL yourself");
+    }
+    studio.wait();
+    Ok(())
+}
