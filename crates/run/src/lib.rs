@@ -642,7 +642,7 @@ fn reserve_for<'b>(
     params: &Params,
     preset: Preset,
     render: bool,
-    ctx: &'b Ctx,
+    ctx: &Ctx<'b>,
 ) -> Result<Option<Reservation<'b>>, RunError> {
     let frames = chans.first().map_or(0, |c| c.len()) as u64;
     let shape = limits::Shape {
@@ -672,6 +672,84 @@ fn checked_params(params: &Params) -> Result<(Params, u64), RunError> {
     Ok((p, seed))
 }
 
+/// A run on samples in memory, analysed and planned, holding its share of the memory
+/// budget until dropped.
+pub struct PlannedSamples<'b> {
+    pub prepared: Prepared,
+    _memory: Option<Reservation<'b>>,
+}
+
+/// Checks the parameters, reserves the memory a run on `chans` needs beyond the
+/// samples themselves (with the output if `render`), then analyses and plans: the
+/// first half of [`render_samples`] and [`analyze_samples`], for callers that render
+/// into buffers of their own (Python's numpy arrays).
+pub fn plan_samples<'b>(
+    chans: &[&[f32]],
+    sample_rate: u32,
+    preset: Preset,
+    params: &Params,
+    label: &str,
+    render: bool,
+    ctx: &Ctx<'b>,
+) -> Result<PlannedSamples<'b>, RunError> {
+    safety::guard(|| {
+        let (params, seed) = checked_params(params)?;
+        let path = Path::new(label);
+        let memory = reserve_for(path, chans, sample_rate, &params, preset, render, ctx)?;
+        ctx.cancel.check()?;
+        ctx.progress.stage("analysing", None);
+        let mut prepared = gar_core::prepare(chans, sample_rate, &params, preset, seed)
+            .map_err(|e| param_error(e, path))?;
+        flag_adjustments(&mut prepared);
+        Ok(PlannedSamples {
+            prepared,
+            _memory: memory,
+        })
+    })
+}
+
+/// The report of a render of `chans` into `out_channels` x `out_frames` samples.
+fn samples_report(
+    p: &Prepared,
+    chans: &[&[f32]],
+    (out_channels, out_frames): (usize, usize),
+    level: &gar_core::Level,
+    label: &str,
+) -> Report {
+    let sr = p.settings.sample_rate;
+    let frames = chans.first().map_or(0, |c| c.len());
+    let mut report = Report::new(
+        p,
+        input_info(label, sr, chans.len(), frames),
+        Some(output_info(
+            label,
+            sr,
+            out_channels,
+            out_frames,
+            &Bits::F32.to_string(),
+        )),
+    );
+    report.level = Some(LevelReport::new(p, level));
+    report.warnings.extend(level.warnings.iter().cloned());
+    report
+}
+
+/// Renders a planned run into `out` (one slice per output channel, of the output's
+/// length, zeroed) and returns its report, the one [`render_samples`] gives.
+pub fn render_planned_into(
+    planned: &PlannedSamples,
+    chans: &[&[f32]],
+    out: &mut [&mut [f32]],
+    label: &str,
+) -> Result<Report, RunError> {
+    safety::guard(|| {
+        let p = &planned.prepared;
+        let level = gar_core::render_prepared_into(p, chans, out);
+        let shape = (out.len(), out.first().map_or(0, |c| c.len()));
+        Ok(samples_report(p, chans, shape, &level, label))
+    })
+}
+
 /// Renders `chans` (one slice per channel, all the same length) at `sample_rate`:
 /// the pipeline of [`run`] without files. `label` names the input in messages and in
 /// the report; the output is described as 32-bit float.
@@ -683,37 +761,14 @@ pub fn render_samples(
     label: &str,
     ctx: &Ctx,
 ) -> Result<Rendered, RunError> {
+    let planned = plan_samples(chans, sample_rate, preset, params, label, true, ctx)?;
     safety::guard(|| {
-        let (params, seed) = checked_params(params)?;
-        let path = Path::new(label);
-        let _memory = reserve_for(path, chans, sample_rate, &params, preset, true, ctx)?;
-        ctx.cancel.check()?;
-        ctx.progress.stage("analysing", None);
-        let mut prepared = gar_core::prepare(chans, sample_rate, &params, preset, seed)
-            .map_err(|e| param_error(e, path))?;
-        flag_adjustments(&mut prepared);
         ctx.cancel.check()?;
         ctx.progress.stage("rendering", None);
+        let prepared = planned.prepared;
         let (out, level) = gar_core::render_prepared(&prepared, chans);
-        let frames = out.first().map_or(0, |c| c.len());
-        let mut report = Report::new(
-            &prepared,
-            input_info(
-                label,
-                sample_rate,
-                chans.len(),
-                chans.first().map_or(0, |c| c.len()),
-            ),
-            Some(output_info(
-                label,
-                sample_rate,
-                out.len(),
-                frames,
-                &Bits::F32.to_string(),
-            )),
-        );
-        report.level = Some(LevelReport::new(&prepared, &level));
-        report.warnings.extend(level.warnings.iter().cloned());
+        let shape = (out.len(), out.first().map_or(0, |c| c.len()));
+        let report = samples_report(&prepared, chans, shape, &level, label);
         ctx.progress.finished();
         Ok(Rendered {
             output: out,
@@ -732,26 +787,14 @@ pub fn analyze_samples(
     label: &str,
     ctx: &Ctx,
 ) -> Result<(Prepared, Report), RunError> {
-    safety::guard(|| {
-        let (params, seed) = checked_params(params)?;
-        let path = Path::new(label);
-        let _memory = reserve_for(path, chans, sample_rate, &params, preset, false, ctx)?;
-        ctx.cancel.check()?;
-        ctx.progress.stage("analysing", None);
-        let mut prepared = gar_core::prepare(chans, sample_rate, &params, preset, seed)
-            .map_err(|e| param_error(e, path))?;
-        flag_adjustments(&mut prepared);
-        let report = Report::new(
-            &prepared,
-            input_info(
-                label,
-                sample_rate,
-                chans.len(),
-                chans.first().map_or(0, |c| c.len()),
-            ),
-            None,
-        );
-        ctx.progress.finished();
-        Ok((prepared, report))
-    })
+    let planned = plan_samples(chans, sample_rate, preset, params, label, false, ctx)?;
+    let prepared = planned.prepared;
+    let frames = chans.first().map_or(0, |c| c.len());
+    let report = Report::new(
+        &prepared,
+        input_info(label, sample_rate, chans.len(), frames),
+        None,
+    );
+    ctx.progress.finished();
+    Ok((prepared, report))
 }
