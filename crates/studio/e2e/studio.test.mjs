@@ -181,8 +181,10 @@ try {
     log(`${label}: median ${med.toFixed(0)} ms (min ${ms[0].toFixed(0)}, max ${ms.at(-1).toFixed(0)}) over ${ms.length} changes; server ${JSON.stringify(last)}`);
   }
   await page.screenshot({ path: path.join(OUT, 'studio-10min.png') });
-  // The one expected failure: the 400 of the grain_ms -3 request above.
-  assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), [], 'no page errors');
+  // The expected failures: the 400 of the grain_ms -3 request above, and 409s, the
+  // server's answer to a render request superseded by a newer change while queued
+  // (docs/studio.md; it happens when a change arrives before the last render ended).
+  assert.deepEqual(errors.filter((e) => !/status of (400|409)/.test(e)), [], 'no page errors');
   fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2));
   log('ok');
 } finally {
