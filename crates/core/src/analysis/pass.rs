@@ -72,6 +72,8 @@ pub fn measure(
     let spectral = want.any_spectral();
     let with_flux = want.contains(Driver::Flux);
     let with_zcr = want.contains(Driver::Zcr);
+    let with_centroid = want.contains(Driver::Centroid);
+    let with_flatness = want.contains(Driver::Flatness);
     let spec_plan = spectral.then(|| {
         let wg: Vec<f64> = w.iter().map(|&x| x * gain as f64).collect();
         SpectrumPlan::new(&wg, &mut planner)
@@ -86,7 +88,9 @@ pub fn measure(
     let mut rows = vec![[0.0f64; 7]; start.len()];
     let init = || Scratch {
         mix: Vec::new(),
-        spectrum: spec_plan.as_ref().map(Spectrum::new),
+        spectrum: spec_plan
+            .as_ref()
+            .map(|p| Spectrum::with(p, with_flatness, with_centroid || with_flux)),
         prev: vec![0.0; bins],
         yin: yin_plan.as_ref().map(Yin::new),
     };
@@ -117,8 +121,12 @@ pub fn measure(
                 row[POWER] = finish_power(windowed_power(grain, w), gain, l);
                 if let Some(sp) = sc.spectrum.as_mut() {
                     sp.compute(grain);
-                    row[1] = centroid::centroid(&sp.mag, bin_hz);
-                    row[2] = flatness::flatness(&sp.power);
+                    if with_centroid {
+                        row[1] = centroid::centroid(&sp.mag, bin_hz);
+                    }
+                    if with_flatness {
+                        row[2] = flatness::flatness(&sp.power);
+                    }
                     if with_flux {
                         row[3] = if first + k == 0 {
                             0.0

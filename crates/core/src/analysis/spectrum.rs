@@ -48,7 +48,8 @@ impl SpectrumPlan {
 }
 
 /// One thread's buffers for [`SpectrumPlan`]: after [`Spectrum::compute`],
-/// `power[k] = |X_k|^2` and `mag[k] = |X_k|` for `k = 0 .. n/2`.
+/// `power[k] = |X_k|^2` and `mag[k] = |X_k|` for `k = 0 .. n/2` (each only
+/// when asked for at construction: [`Spectrum::with`]).
 #[derive(Clone, Debug)]
 pub struct Spectrum {
     plan: SpectrumPlan,
@@ -59,10 +60,20 @@ pub struct Spectrum {
     pub power: Vec<f64>,
     /// `|X_k|`.
     pub mag: Vec<f64>,
+    want_power: bool,
+    want_mag: bool,
 }
 
 impl Spectrum {
+    /// Buffers that [`Spectrum::compute`] fills with both the powers and the magnitudes.
     pub fn new(plan: &SpectrumPlan) -> Spectrum {
+        Spectrum::with(plan, true, true)
+    }
+
+    /// Buffers that fill `power` only if `power`, and `mag` only if `mag`:
+    /// a run scored by the centroid alone takes no powers, one by the
+    /// flatness alone no square roots (the other vector stays zero).
+    pub fn with(plan: &SpectrumPlan, power: bool, mag: bool) -> Spectrum {
         let n = plan.n();
         Spectrum {
             input: vec![0.0; n],
@@ -71,6 +82,8 @@ impl Spectrum {
             power: vec![0.0; n / 2 + 1],
             mag: vec![0.0; n / 2 + 1],
             plan: plan.clone(),
+            want_power: power,
+            want_mag: mag,
         }
     }
 
@@ -88,11 +101,30 @@ impl Spectrum {
             .fft
             .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch)
             .expect("buffer lengths come from the plan");
-        for ((c, p), m) in self.output.iter().zip(&mut self.power).zip(&mut self.mag) {
+        // Separate loops per case, so that each one vectorises.
+        let sq = |c: &Complex<f32>| {
             let (re, im) = (c.re as f64, c.im as f64);
-            let q = re * re + im * im;
-            *p = q;
-            *m = q.sqrt();
+            re * re + im * im
+        };
+        match (self.want_power, self.want_mag) {
+            (true, true) => {
+                for ((c, p), m) in self.output.iter().zip(&mut self.power).zip(&mut self.mag) {
+                    let q = sq(c);
+                    *p = q;
+                    *m = q.sqrt();
+                }
+            }
+            (true, false) => {
+                for (c, p) in self.output.iter().zip(&mut self.power) {
+                    *p = sq(c);
+                }
+            }
+            (false, true) => {
+                for (c, m) in self.output.iter().zip(&mut self.mag) {
+                    *m = sq(c).sqrt();
+                }
+            }
+            (false, false) => {}
         }
     }
 
