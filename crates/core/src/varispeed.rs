@@ -462,16 +462,7 @@ impl Grain<'_> {
                     |ph: u64, f: i64| hsum(dot_lanes(segment(src, f, taps, scratch), row(ph)));
                 let q = n / 4 * 4;
                 for (j, d) in quads[..n / 4].iter().enumerate() {
-                    let (p, f) = (&d.ph, &d.first);
-                    let x = match window(src, f, taps) {
-                        Some((win, s)) => hsum4([
-                            dot_lanes(&win[s[0]..s[0] + taps], row(p[0])),
-                            dot_lanes(&win[s[1]..s[1] + taps], row(p[1])),
-                            dot_lanes(&win[s[2]..s[2] + taps], row(p[2])),
-                            dot_lanes(&win[s[3]..s[3] + taps], row(p[3])),
-                        ]),
-                        None => f32x4::new(std::array::from_fn(|l| one(p[l], f[l]))),
-                    };
+                    let x = quad_dot(src, d, taps, &row, &mut one);
                     let k = 4 * j;
                     let w = f32x4::new([wr[k], wr[k + 1], wr[k + 2], wr[k + 3]]);
                     for (o, g) in [(&mut oa[k..k + 4], ga), (&mut ob[k..k + 4], gb)] {
@@ -499,17 +490,7 @@ impl Grain<'_> {
                 let (wr, w_rest) = wr.split_at(n / 4 * 4);
                 let groups = out.chunks_exact_mut(4).zip(wr.chunks_exact(4));
                 for ((o, w), d) in groups.zip(&quads) {
-                    let (p, f) = (&d.ph, &d.first);
-                    let x = match window(src, f, taps) {
-                        Some((win, s)) => hsum4([
-                            dot_lanes(&win[s[0]..s[0] + taps], row(p[0])),
-                            dot_lanes(&win[s[1]..s[1] + taps], row(p[1])),
-                            dot_lanes(&win[s[2]..s[2] + taps], row(p[2])),
-                            dot_lanes(&win[s[3]..s[3] + taps], row(p[3])),
-                        ]),
-                        // At the edges of the source: zero padding.
-                        None => f32x4::new(std::array::from_fn(|l| one(p[l], f[l]))),
-                    };
+                    let x = quad_dot(src, d, taps, &row, &mut one);
                     // `x * gain * w` per lane, as one sample at a time does it.
                     let w = f32x4::new([w[0], w[1], w[2], w[3]]);
                     let y = f32x4::new([o[0], o[1], o[2], o[3]]) + x * gain * w;
@@ -522,6 +503,32 @@ impl Grain<'_> {
                 }
             }
         }
+    }
+}
+
+/// Four consecutive output samples of one grain: the dot products of their
+/// source windows with their phases' filter rows. `one` computes a single
+/// sample at the edges of the source (zero padding). Shared by the
+/// per-channel path and the one-source-two-outputs path of `add_all`, which
+/// must give the same bits.
+#[inline(always)]
+fn quad_dot<'t>(
+    src: &[f32],
+    d: &Quad,
+    taps: usize,
+    row: &impl Fn(u64) -> &'t [Oct],
+    one: &mut impl FnMut(u64, i64) -> f32,
+) -> f32x4 {
+    let (p, f) = (&d.ph, &d.first);
+    match window(src, f, taps) {
+        Some((win, s)) => hsum4([
+            dot_lanes(&win[s[0]..s[0] + taps], row(p[0])),
+            dot_lanes(&win[s[1]..s[1] + taps], row(p[1])),
+            dot_lanes(&win[s[2]..s[2] + taps], row(p[2])),
+            dot_lanes(&win[s[3]..s[3] + taps], row(p[3])),
+        ]),
+        // At the edges of the source: zero padding.
+        None => f32x4::new(std::array::from_fn(|l| one(p[l], f[l]))),
     }
 }
 
