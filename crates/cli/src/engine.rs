@@ -208,29 +208,8 @@ fn preset_specs() -> Vec<&'static gar_core::table::ParamSpec> {
 
 pub fn presets_command(json: bool) {
     if json {
-        let presets: Vec<serde_json::Value> = Preset::ALL
-            .iter()
-            .map(|p| {
-                let v = p.params();
-                let mut o = serde_json::Map::new();
-                o.insert("id".into(), p.id().into());
-                o.insert("name".into(), p.title().into());
-                o.insert("file_name".into(), p.file_name().into());
-                o.insert("number".into(), p.number().into());
-                o.insert("character".into(), p.character().into());
-                for spec in &gar_core::table::PARAMS {
-                    if spec.group == gar_core::table::Group::Engine
-                        && !matches!(spec.id, "seed" | "duration_s" | "diversity")
-                        && let Some(j) = spec.get_json(&v)
-                    {
-                        o.insert(spec.id.into(), j);
-                    }
-                }
-                serde_json::Value::Object(o)
-            })
-            .collect();
         let doc = serde_json::json!({
-            "presets": presets,
+            "presets": gar_core::table::describe_presets(),
             "parameters": gar_core::table::describe_all(),
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());

@@ -923,6 +923,34 @@ pub struct SpecInfo {
     pub presets: Option<serde_json::Map<String, Value>>,
 }
 
+/// The presets for a front end: per preset its id, name, file name, number,
+/// character and its value of every engine parameter (except the seed, the
+/// duration and the diversity, which no preset sets). The `presets` list of
+/// `gar presets --json`, Python's `gar.presets()` and the studio's.
+pub fn describe_presets() -> Vec<serde_json::Value> {
+    Preset::ALL
+        .iter()
+        .map(|p| {
+            let v = p.params();
+            let mut o = serde_json::Map::new();
+            o.insert("id".into(), p.id().into());
+            o.insert("name".into(), p.title().into());
+            o.insert("file_name".into(), p.file_name().into());
+            o.insert("number".into(), p.number().into());
+            o.insert("character".into(), p.character().into());
+            for spec in &PARAMS {
+                if spec.group == Group::Engine
+                    && !matches!(spec.id, "seed" | "duration_s" | "diversity")
+                    && let Some(j) = spec.get_json(&v)
+                {
+                    o.insert(spec.id.into(), j);
+                }
+            }
+            serde_json::Value::Object(o)
+        })
+        .collect()
+}
+
 /// The whole table for a front end.
 pub fn describe_all() -> Vec<SpecInfo> {
     PARAMS

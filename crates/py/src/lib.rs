@@ -17,7 +17,6 @@ mod samples;
 
 use args::{Request, Scope, request};
 use errors::{Fail, OrRaise};
-use gar_core::Preset;
 use gar_io::Bits;
 use gar_run::{Ctx, Job, RunError, WavTarget};
 use numpy::{PyArray2, PyArrayMethods};
@@ -448,28 +447,7 @@ fn load<'py>(py: Python<'py>, path: PathBuf) -> PyResult<(Bound<'py, PyArray2<f3
 /// name, file_name, number, character, and each parameter a preset sets).
 #[pyfunction]
 fn presets(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    use gar_core::table::{Group, PARAMS};
-    let list: Vec<serde_json::Value> = Preset::ALL
-        .iter()
-        .map(|p| {
-            let v = p.params();
-            let mut o = serde_json::Map::new();
-            o.insert("id".into(), p.id().into());
-            o.insert("name".into(), p.title().into());
-            o.insert("file_name".into(), p.file_name().into());
-            o.insert("number".into(), p.number().into());
-            o.insert("character".into(), p.character().into());
-            for spec in &PARAMS {
-                if spec.group == Group::Engine
-                    && !matches!(spec.id, "seed" | "duration_s" | "diversity")
-                    && let Some(j) = spec.get_json(&v)
-                {
-                    o.insert(spec.id.into(), j);
-                }
-            }
-            serde_json::Value::Object(o)
-        })
-        .collect();
+    let list = gar_core::table::describe_presets();
     to_py(py, &to_value(&list).or_raise(py)?)
 }
 
