@@ -52,7 +52,7 @@ impl Measured {
 struct Scratch {
     mix: Vec<f32>,
     spectrum: Option<Spectrum>,
-    prev: Vec<f64>,
+    prev: Vec<f32>,
     yin: Option<Yin>,
 }
 
