@@ -255,7 +255,7 @@ pub struct Keys {
 }
 
 /// Keys remembered.
-const MAX_KEYS: usize = 64;
+const MAX_KEYS: usize = 256;
 
 impl Keys {
     /// Whether `k` is a key a page may send: 1 to 64 of `A-Z a-z 0-9 _ -`.
@@ -265,7 +265,7 @@ impl Keys {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     }
 
-    /// Records `k`'s state (the oldest keys are forgotten past 64).
+    /// Records `k`'s state (the oldest keys are forgotten past 256).
     pub fn set(&self, k: &str, state: Keyed) {
         let mut g = lock(&self.map);
         match g.iter_mut().find(|(a, _)| a == k) {

@@ -384,8 +384,11 @@ function tick() {
   const d = a.duration || 0;
   const t = a.currentTime || 0;
   const f = (x) => `${Math.floor(x / 60)}:${(x % 60).toFixed(1).padStart(4, '0')}`;
-  $('time').textContent = `${f(t)} / ${f(d)}`;
-  $('play').textContent = isPlaying() ? 'Pause' : 'Play';
+  // Written only when changed: a text written every frame costs a layout
+  // every frame, time a busy machine's other work needs.
+  const text = (id, v) => { if ($(id).textContent !== v) $(id).textContent = v; };
+  text('time', `${f(t)} / ${f(d)}`);
+  text('play', isPlaying() ? 'Pause' : 'Play');
   if (isPlaying() || S.lastT !== t) { S.lastT = t; drawAll(); }
   requestAnimationFrame(tick);
 }
