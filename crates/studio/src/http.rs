@@ -416,16 +416,16 @@ fn render_request(store: &Store, req: RenderRequest) -> Reply {
 }
 
 /// The output of the render asked for with `key`, as soon as it is rendered
-/// (the request waits for it: at most 10 s for the render request to arrive,
+/// (the request waits for it: at most 5 s for the render request to arrive,
 /// then as long as the render takes, at most 5 minutes); the render's
-/// refusal if it was refused or superseded.
+/// refusal if it was refused or superseded; 503 when too many wait already.
 fn keyed_wav(state: &State, rq: &tiny_http::Request, key: &str) -> Reply {
     if !Keys::valid(key) {
         return Reply::error(404, "not a render key");
     }
     let keyed = state.store.keys.wait(
         key,
-        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(5),
         std::time::Duration::from_secs(300),
     );
     match keyed {

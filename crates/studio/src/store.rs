@@ -252,7 +252,13 @@ pub enum Keyed {
 pub struct Keys {
     map: Mutex<VecDeque<(String, Keyed)>>,
     changed: Condvar,
+    /// Requests waiting now (each holds one of the server's workers).
+    waiting: std::sync::atomic::AtomicUsize,
 }
+
+/// At most this many requests wait for a key at once (the server has 16
+/// workers by default; the others stay free for everything else).
+pub const MAX_WAITING: usize = 6;
 
 /// Keys remembered.
 const MAX_KEYS: usize = 256;
@@ -293,7 +299,23 @@ impl Keys {
 
     /// Waits until `k` has come to something other than pending: at most
     /// `unknown` for its render request to arrive, at most `total` in all.
+    /// `None` when it did not; a 503 when [`MAX_WAITING`] requests wait
+    /// already.
     pub fn wait(&self, k: &str, unknown: Duration, total: Duration) -> Option<Keyed> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.waiting.fetch_add(1, SeqCst) >= MAX_WAITING {
+            self.waiting.fetch_sub(1, SeqCst);
+            return Some(Keyed::Failed(
+                503,
+                "too many players are waiting for renders; ask again when one is done".into(),
+            ));
+        }
+        let r = self.wait_turn(k, unknown, total);
+        self.waiting.fetch_sub(1, SeqCst);
+        r
+    }
+
+    fn wait_turn(&self, k: &str, unknown: Duration, total: Duration) -> Option<Keyed> {
         let t0 = Instant::now();
         let mut g = lock(&self.map);
         loop {

@@ -247,8 +247,14 @@ async function show(r, t0, tJson, ready) {
   try {
     await ready;
   } catch (e) {
-    if (e.message !== 'superseded') message(e.message, 'err');
-    return;
+    if (e.message === 'superseded') return;
+    // The early request failed (the server too busy to hold it): by the id.
+    try {
+      await loadStandby(`api/renders/${r.id}/output.wav`);
+    } catch (e2) {
+      if (e2.message !== 'superseded') message(e2.message, 'err');
+      return;
+    }
   }
   const tPlayable = performance.now();
   swapIn();
