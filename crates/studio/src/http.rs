@@ -6,11 +6,11 @@
 //! `GET api/state`, `POST api/sounds?name=FILE`, `GET api/sounds/ID`,
 //! `GET api/sounds/ID/source.wav`, `POST api/render`, `GET api/renders`,
 //! `GET api/renders/ID`, `GET api/renders/ID/{output.wav, report.json,
-//! params.toml, plot.png, plot.svg, grain/I.wav}`.
+//! params.toml, plot.png, plot.svg, grain/I.wav}`, `GET api/keys/KEY/output.wav`.
 
 use crate::render::{self, Request as RenderRequest};
 use crate::security::Guard;
-use crate::store::{Origin, Store, lock};
+use crate::store::{Keyed, Keys, Origin, Store, lock};
 use crate::wav::Audio;
 use crate::{assets, source};
 use serde_json::{Value, json};
@@ -125,9 +125,12 @@ fn header(k: &str, v: &str) -> Option<tiny_http::Header> {
 /// dropped, or the client closing early), allocates the unread length in one
 /// buffer (`EqualReader::drop`), which for a hostile `Content-Length:
 /// 99999999999` aborts the process. So the connection is taken over
-/// (`upgrade`), the 413 written, and the connection's reader leaked (one file
-/// descriptor), never read or dropped. The page checks sizes before it
-/// uploads, so only a hostile client gets here.
+/// (`upgrade`), the 413 written, and the connection leaked, never read or
+/// dropped: two file descriptors per such request (measured), and the
+/// connection stays open until the process ends. The fix belongs in
+/// tiny_http (drain with a fixed buffer, or not at all on a closing
+/// connection). The page checks sizes before it uploads, so only a hostile
+/// client gets here.
 fn refuse_oversized(rq: tiny_http::Request, declared: u64, limit: u64) {
     let reply = Reply::error(
         413,
@@ -218,6 +221,7 @@ pub fn answer(state: &State, rq: &mut tiny_http::Request) -> Reply {
                     .collect::<Vec<_>>(),
             ),
         ),
+        (Get | Head, ["api", "keys", key, "output.wav"]) => keyed_wav(state, rq, key),
         (Get | Head, ["api", "renders", id, file @ ..]) => {
             render_file(state, rq, id, file, qv("download").is_some(), qv("size"))
         }
@@ -365,6 +369,30 @@ fn render_route(state: &State, rq: &mut tiny_http::Request) -> Reply {
         Ok(r) => r,
         Err(e) => return Reply::error(400, format!("not a render request: {e}")),
     };
+    let Some(key) = req.key.clone() else {
+        return render_request(store, req);
+    };
+    if !Keys::valid(&key) {
+        return Reply::error(400, "a render key is 1 to 64 of A-Z a-z 0-9 _ -");
+    }
+    store.keys.set(&key, Keyed::Pending);
+    let reply = render_request(store, req);
+    // A player waiting for the key's output gets the render's refusal.
+    let why = match &reply.body {
+        Body::Bytes(b) => serde_json::from_slice::<Value>(b)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(String::from)),
+        _ => None,
+    };
+    store.keys.fail_if_pending(
+        &key,
+        reply.status,
+        why.unwrap_or_else(|| "the render failed".into()),
+    );
+    reply
+}
+
+fn render_request(store: &Store, req: RenderRequest) -> Reply {
     let Some(sound) = store.sound(req.sound) else {
         return Reply::error(
             404,
@@ -387,6 +415,35 @@ fn render_route(state: &State, rq: &mut tiny_http::Request) -> Reply {
     match store.render_new(sound, req, resolved) {
         Ok(r) => Reply::bytes(200, "application/json", r.full()),
         Err(e) => Reply::from_render_error(e),
+    }
+}
+
+/// The output of the render asked for with `key`, as soon as it is rendered
+/// (the request waits for it: at most 5 s for the render request to arrive,
+/// then as long as the render takes, at most 5 minutes); the render's
+/// refusal if it was refused or superseded; 503 when too many wait already.
+fn keyed_wav(state: &State, rq: &tiny_http::Request, key: &str) -> Reply {
+    if !Keys::valid(key) {
+        return Reply::error(404, "not a render key");
+    }
+    let keyed = state.store.keys.wait(
+        key,
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(300),
+    );
+    match keyed {
+        Some(Keyed::Audio(a)) => {
+            let n = a.len();
+            ranged(rq, n, "audio/wav", |x, y| Body::Audio(a, x, y))
+        }
+        Some(Keyed::Done(id)) => {
+            render_file(state, rq, &id.to_string(), &["output.wav"], false, None)
+        }
+        Some(Keyed::Failed(status, why)) => Reply::error(status, why),
+        Some(Keyed::Pending) | None => Reply::error(
+            404,
+            format!("no render asked for with key '{key}' (or it did not come in time)"),
+        ),
     }
 }
 

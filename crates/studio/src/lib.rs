@@ -53,7 +53,11 @@ pub struct Limits {
     pub max_renders: usize,
     /// The rendered WAV files kept in memory, bytes in all; an older render
     /// past this keeps its parameters and is rendered again when asked for.
+    /// A quarter more may be held as buffers for the next renders to reuse.
     pub max_audio_bytes: u64,
+    /// Renders whose output is kept in memory (the newest; older ones are
+    /// rendered again when asked for, and their buffers serve new renders).
+    pub max_audio_renders: usize,
     /// Largest output of one render (4 bytes per sample before encoding).
     pub max_output_bytes: u64,
 }
@@ -67,6 +71,7 @@ impl Default for Limits {
             max_total_sound_bytes: 2 << 30,
             max_renders: 16,
             max_audio_bytes: 1 << 30,
+            max_audio_renders: 2,
             max_output_bytes: 1 << 30,
         }
     }

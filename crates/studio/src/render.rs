@@ -1,12 +1,12 @@
 //! From a render request to the result: the preset, then the request's values
 //! applied exactly as `gar render` applies its flags (the parameter table's
 //! `paramfile::apply` on the same text), the same gar-core calls (a cached
-//! analysis, `render_prepared_unscaled`, `WavWriter::write_scaled`), the same
+//! analysis, `render_prepared_into`, `WavWriter::write`), the same
 //! report; and the `gar render` command line that repeats it bit for bit.
 
 use crate::store::{Origin, Sound};
 use crate::view::{self, Overview, RunView};
-use crate::wav::Audio;
+use crate::wav::{Audio, Pool};
 use gar_core::report::{InputInfo, LevelReport, OutputInfo};
 use gar_core::table::{self, PARAMS, ParamSpec};
 use gar_core::{ParamError, Params, Prepared, Preset, Report};
@@ -14,6 +14,7 @@ use gar_io::{Bits, WavWriter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A render as the page asks for it (`POST api/render`).
@@ -38,6 +39,11 @@ pub struct Request {
     /// when a newer one of its lane arrives is answered 409.
     #[serde(default)]
     pub lane: Option<String>,
+    /// The page's name for this request (1 to 64 of `A-Z a-z 0-9 _ -`): its
+    /// output can be asked for as `api/keys/KEY/output.wav` at once, before
+    /// the answer is back (the request waits for the render).
+    #[serde(default)]
+    pub key: Option<String>,
 }
 
 fn custom() -> String {
@@ -220,12 +226,12 @@ pub fn command_line(sound: &Sound, r: &Resolved) -> String {
 pub struct Output {
     pub prepared: Prepared,
     pub report: Report,
-    pub audio: Audio,
+    pub audio: Arc<Audio>,
     pub wave: Overview,
     pub view: RunView,
     pub reused_analysis: bool,
     pub timings_ms: serde_json::Map<String, Value>,
-    /// The level's gain (applied in the WAV).
+    /// The level's gain (applied in the output's samples).
     pub gain: f32,
 }
 
@@ -287,36 +293,57 @@ fn decode_warnings(sound: &Sound) -> Vec<String> {
         .collect()
 }
 
-/// Renders a prepared run: the output before the level's gain, and the level,
-/// as an [`Audio`] that writes the same WAV as `gar render` (the gain applied
-/// while encoding).
+/// Renders a prepared run into buffers from `pool` (their old contents are
+/// overwritten), as an [`Audio`] that writes the same WAV as `gar render`
+/// (`render_prepared_into` gives `render_prepared`'s samples, the level's
+/// gain applied), and the level. The buffers go back to `pool` when the
+/// output is let go of.
 pub fn render_audio(
     sound: &Sound,
     p: &Prepared,
     bits: Bits,
+    pool: &Arc<Pool>,
 ) -> Result<(Audio, gar_core::Level), Error> {
     let chans = sound.channels();
-    let (out, level) = gar_core::render_prepared_unscaled(p, &chans);
-    let a = Audio::new(out, level.gain, bits, p.settings.sample_rate)
-        .map_err(|e| Error::new(500, e.to_string()))?;
+    let s = &p.settings;
+    let n = s.output_len();
+    let mut out: Vec<gar_core::SampleBuf> = (0..s.output_channels(chans.len()))
+        .map(|_| pool.take(n))
+        .collect();
+    let level = {
+        let mut outs: Vec<&mut [f32]> = out.iter_mut().map(|b| b.as_mut_slice()).collect();
+        gar_core::render_prepared_into(p, &chans, &mut outs)
+    };
+    let a = Audio::new(out, 1.0, bits, s.sample_rate)
+        .map_err(|e| Error::new(500, e.to_string()))?
+        .recycled_into(pool.clone());
     Ok((a, level))
 }
 
 /// The whole render: plan, render, report, views (the WAV is encoded as it
-/// is read).
-pub fn run(sound: &Sound, r: &Resolved, max_output_bytes: u64) -> Result<Output, Error> {
+/// is read). `on_audio` gets the output as soon as it is rendered, before
+/// the report and the views (a player waiting for it can start).
+pub fn run(
+    sound: &Sound,
+    r: &Resolved,
+    max_output_bytes: u64,
+    pool: &Arc<Pool>,
+    on_audio: &dyn Fn(&Arc<Audio>),
+) -> Result<Output, Error> {
     let mut timings = serde_json::Map::new();
     let t = Instant::now();
     let (prepared, reused) = prepare(sound, r, max_output_bytes)?;
     timings.insert("prepare".into(), ms(t));
     let t = Instant::now();
     let name = output_name(sound, r.preset);
-    let (audio, level) = render_audio(sound, &prepared, r.bits)?;
+    let (audio, level) = render_audio(sound, &prepared, r.bits, pool)?;
+    let audio = Arc::new(audio);
     timings.insert("render".into(), ms(t));
+    on_audio(&audio);
     let t = Instant::now();
     let report = report(sound, &prepared, &level, r.bits, &name);
     let outs: Vec<&[f32]> = audio.samples.iter().map(|c| c.as_slice()).collect();
-    let wave = view::overview(&outs, level.gain);
+    let wave = view::overview(&outs, audio.gain);
     let grain_s = prepared.analysis.grain_len as f64 / prepared.settings.sample_rate as f64;
     let view = view::run_view(&report, grain_s);
     timings.insert("report_view".into(), ms(t));

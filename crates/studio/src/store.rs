@@ -4,19 +4,22 @@
 //! Sounds: at most `max_sounds` and `max_total_sound_bytes` decoded; a new
 //! upload replaces the oldest uploads
 //! (with its renders), never a file named on the command line. Renders: the
-//! last `max_renders` are kept (their parameters, plan and report); their
-//! outputs share `max_audio_bytes`, newest first, and an older render's output is
-//! rendered again (bit for bit: same parameters, same seed) when asked for.
+//! last `max_renders` are kept (their parameters, plan and report); the
+//! outputs of the newest `max_audio_renders` are held, within
+//! `max_audio_bytes`, and an older render's output is rendered again (bit
+//! for bit: same parameters, same seed) when asked for. The buffers of an
+//! output let go of serve the next render of the same length ([`Pool`]).
 
 use crate::Limits;
 use crate::render::{self, Resolved};
 use crate::view::{self, Overview, RunView};
-use crate::wav::Audio;
+use crate::wav::{Audio, Pool};
 use gar_core::{AnalysisCache, Prepared, Report};
 use gar_io::Decoded;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 /// Where a sound came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -166,7 +169,8 @@ impl Render {
             return Ok(a);
         }
         let _turn = lock(&store.render_lock);
-        let (a, _) = render::render_audio(&self.sound, &self.prepared, self.resolved.bits)?;
+        let (a, _) =
+            render::render_audio(&self.sound, &self.prepared, self.resolved.bits, &store.pool)?;
         let a = Arc::new(a);
         *lock(&self.audio) = Some(a.clone());
         store.trim_audio();
@@ -222,12 +226,119 @@ pub struct Store {
     pub render_lock: Mutex<()>,
     lanes: Mutex<HashMap<String, u64>>,
     tickets: std::sync::atomic::AtomicU64,
+    /// Buffers of outputs let go of, for the next renders.
+    pub pool: Arc<Pool>,
+    /// What the renders asked for with a key have come to.
+    pub keys: Keys,
+}
+
+/// What a render asked for with a client's key has come to (the page names
+/// its render requests, so that its player can ask for the output before
+/// the render's answer is back: `GET api/keys/KEY/output.wav`).
+#[derive(Clone)]
+pub enum Keyed {
+    /// Asked for, not rendered yet.
+    Pending,
+    /// Rendered; the report and the views are being made.
+    Audio(Arc<Audio>),
+    /// Kept in the history as this render.
+    Done(u64),
+    /// Refused (a parameter error, superseded by a newer render: 409, ...).
+    Failed(u16, String),
+}
+
+/// The last keys asked for and their outcomes.
+#[derive(Default)]
+pub struct Keys {
+    map: Mutex<VecDeque<(String, Keyed)>>,
+    changed: Condvar,
+    /// Requests waiting now (each holds one of the server's workers).
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+/// At most this many requests wait for a key at once (the server has 16
+/// workers by default; the others stay free for everything else).
+pub const MAX_WAITING: usize = 6;
+
+/// Keys remembered.
+const MAX_KEYS: usize = 256;
+
+impl Keys {
+    /// Whether `k` is a key a page may send: 1 to 64 of `A-Z a-z 0-9 _ -`.
+    pub fn valid(k: &str) -> bool {
+        (1..=64).contains(&k.len())
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    }
+
+    /// Records `k`'s state (the oldest keys are forgotten past 256).
+    pub fn set(&self, k: &str, state: Keyed) {
+        let mut g = lock(&self.map);
+        match g.iter_mut().find(|(a, _)| a == k) {
+            Some(e) => e.1 = state,
+            None => {
+                g.push_back((k.to_string(), state));
+                while g.len() > MAX_KEYS {
+                    g.pop_front();
+                }
+            }
+        }
+        drop(g);
+        self.changed.notify_all();
+    }
+
+    /// Marks `k` failed with `status` if it has not come to anything else.
+    pub fn fail_if_pending(&self, k: &str, status: u16, message: String) {
+        let pending = lock(&self.map)
+            .iter()
+            .any(|(a, s)| a == k && matches!(s, Keyed::Pending));
+        if pending {
+            self.set(k, Keyed::Failed(status, message));
+        }
+    }
+
+    /// Waits until `k` has come to something other than pending: at most
+    /// `unknown` for its render request to arrive, at most `total` in all.
+    /// `None` when it did not; a 503 when [`MAX_WAITING`] requests wait
+    /// already.
+    pub fn wait(&self, k: &str, unknown: Duration, total: Duration) -> Option<Keyed> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.waiting.fetch_add(1, SeqCst) >= MAX_WAITING {
+            self.waiting.fetch_sub(1, SeqCst);
+            return Some(Keyed::Failed(
+                503,
+                "too many players are waiting for renders; ask again when one is done".into(),
+            ));
+        }
+        let r = self.wait_turn(k, unknown, total);
+        self.waiting.fetch_sub(1, SeqCst);
+        r
+    }
+
+    fn wait_turn(&self, k: &str, unknown: Duration, total: Duration) -> Option<Keyed> {
+        let t0 = Instant::now();
+        let mut g = lock(&self.map);
+        loop {
+            let state = g.iter().find(|(a, _)| a == k).map(|(_, s)| s.clone());
+            let limit = match state {
+                Some(Keyed::Pending) => total,
+                Some(s) => return Some(s),
+                None => unknown,
+            };
+            let left = limit.checked_sub(t0.elapsed())?;
+            g = self
+                .changed
+                .wait_timeout(g, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
 }
 
 impl Store {
     pub fn new(limits: Limits) -> Store {
         Store {
-            limits,
+            limits: limits.clone(),
             inner: Mutex::new(Inner {
                 next_id: 1,
                 ..Inner::default()
@@ -235,6 +346,8 @@ impl Store {
             render_lock: Mutex::new(()),
             lanes: Mutex::new(HashMap::new()),
             tickets: std::sync::atomic::AtomicU64::new(1),
+            pool: Arc::new(Pool::new(limits.max_audio_bytes / 4)),
+            keys: Keys::default(),
         }
     }
 
@@ -323,13 +436,27 @@ impl Store {
     }
 
     /// Renders `req` and keeps the result (the caller holds the render lock).
+    /// A request with a key publishes its output under the key as soon as it
+    /// is rendered, then the render's id.
     pub fn render_new(
         &self,
         sound: Arc<Sound>,
         request: render::Request,
         resolved: Resolved,
     ) -> Result<Arc<Render>, render::Error> {
-        let out = render::run(&sound, &resolved, self.limits.max_output_bytes)?;
+        let key = request.key.clone();
+        let publish = |a: &Arc<Audio>| {
+            if let Some(k) = &key {
+                self.keys.set(k, Keyed::Audio(a.clone()));
+            }
+        };
+        let out = render::run(
+            &sound,
+            &resolved,
+            self.limits.max_output_bytes,
+            &self.pool,
+            &publish,
+        )?;
         let command = render::command_line(&sound, &resolved);
         let gain = out.gain;
         let mut g = lock(&self.inner);
@@ -348,32 +475,42 @@ impl Store {
             gain,
             reused_analysis: out.reused_analysis,
             timings_ms: out.timings_ms,
-            audio: Mutex::new(Some(Arc::new(out.audio))),
+            audio: Mutex::new(Some(out.audio)),
         });
         g.renders.push_back(r.clone());
         while g.renders.len() > self.limits.max_renders {
             g.renders.pop_front();
         }
         drop(g);
+        if let Some(k) = &key {
+            self.keys.set(k, Keyed::Done(id));
+        }
         self.trim_audio();
         Ok(r)
     }
 
-    /// Drops the WAV files of the oldest renders past the audio budget.
+    /// Drops the outputs of the oldest renders past the audio budget (bytes
+    /// and renders; the newest render keeps its output).
     fn trim_audio(&self) {
         let g = lock(&self.inner);
         let mut total = 0u64;
+        let mut held = 0usize;
+        let mut dropped = Vec::new();
         for r in g.renders.iter().rev() {
             let mut w = lock(&r.audio);
             if let Some(b) = w.as_ref() {
                 total += b.memory();
-                if total > self.limits.max_audio_bytes
+                held += 1;
+                if (total > self.limits.max_audio_bytes || held > self.limits.max_audio_renders)
                     && !Arc::ptr_eq(r, g.renders.back().unwrap_or(r))
                 {
-                    *w = None;
+                    dropped.extend(w.take());
                 }
             }
         }
+        drop(g);
+        // Let go of outside the locks (the buffers go to the pool).
+        drop(dropped);
     }
 
     /// The memory the outputs hold now, bytes (for tests of the budget).

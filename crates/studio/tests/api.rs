@@ -1,7 +1,8 @@
 //! The API's answers with known right answers: typed parameter errors name
 //! their parameter, the analysis is reused exactly when the analysis
 //! parameters are unchanged, the memory limits hold and say so, range
-//! requests give the same bytes as the whole file, superseded renders.
+//! requests give the same bytes as the whole file, superseded renders, the
+//! output asked for by key before the answer, renders into reused buffers.
 
 mod common;
 use common::*;
@@ -220,5 +221,77 @@ fn grains_pictures_and_files() {
             .contains("attachment")
     );
     assert_eq!(report.json()["seed"], 5);
+    s.shutdown();
+}
+
+#[test]
+fn the_output_asked_for_by_key_before_the_render_is_the_renders_wav() {
+    let s = std::sync::Arc::new(start());
+    // The player's request first: it waits for the render asked for with its key.
+    let waiting = {
+        let s = s.clone();
+        std::thread::spawn(move || get(&s, "api/keys/k-1_A/output.wav"))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let r = render(
+        &s,
+        json!({"sound": 1, "seed": 5, "preset": "cloud", "key": "k-1_A"}),
+    );
+    let early = waiting.join().unwrap();
+    assert_eq!(early.status, 200, "{}", early.text());
+    assert_eq!(early.header("Content-Type"), Some("audio/wav"));
+    let by_id = get(&s, &format!("api/renders/{}/output.wav", r["id"]));
+    assert!(by_id.body.len() > 1_000_000);
+    assert_eq!(early.body, by_id.body, "the same file");
+    // Asked for after the render: the same, ranges too.
+    let later = get(&s, "api/keys/k-1_A/output.wav");
+    assert_eq!(later.body, by_id.body);
+    let path = format!("/{TOKEN}/api/keys/k-1_A/output.wav");
+    let p = request(&s, "GET", &path, None, &[("Range", "bytes=100-199")], b"");
+    assert_eq!((p.status, &p.body[..]), (206, &by_id.body[100..200]));
+    // A refused render: the player gets its status and sentence.
+    let bad = post_json(
+        &s,
+        "api/render",
+        &json!({"sound": 1, "params": {"grain_ms": "-3"}, "key": "bad"}),
+    );
+    assert_eq!(bad.status, 400);
+    let w = get(&s, "api/keys/bad/output.wav");
+    assert_eq!(w.status, 400);
+    assert!(w.text().contains("grain"), "{}", w.text());
+    // Keys are short plain words.
+    let odd = post_json(&s, "api/render", &json!({"sound": 1, "key": "../x"}));
+    assert_eq!(odd.status, 400);
+    assert_eq!(get(&s, "api/keys/..%2Fx/output.wav").status, 404);
+    match std::sync::Arc::try_unwrap(s) {
+        Ok(s) => s.shutdown(),
+        Err(_) => panic!("the studio is still shared"),
+    }
+}
+
+#[test]
+fn renders_into_reused_buffers_are_bit_for_bit() {
+    // One output held: each render lets the previous one's buffers go to the
+    // pool, and the next render overwrites them.
+    let s = start_with(Limits {
+        max_audio_renders: 1,
+        ..Limits::default()
+    });
+    let mut first = Vec::new();
+    for seed in [11u64, 12, 11, 13, 11] {
+        let r = render(&s, json!({"sound": 1, "seed": seed, "preset": "shimmer"}));
+        let wav = get(&s, &format!("api/renders/{}/output.wav", r["id"])).body;
+        if seed == 11 {
+            if first.is_empty() {
+                first = wav;
+            } else {
+                assert_eq!(wav, first, "seed 11 again, into a reused buffer");
+            }
+        }
+    }
+    assert!(
+        s.state.store.pool.bytes() > 0,
+        "buffers were kept for reuse"
+    );
     s.shutdown();
 }

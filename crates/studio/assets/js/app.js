@@ -7,7 +7,7 @@ const $ = (id) => document.getElementById(id);
 const S = {
   table: null, presets: [], sounds: [], sound: null, preset: 'custom', controls: null,
   seed: randomSeed(), locked: true, current: null, pending: null, timer: null, abort: null,
-  which: 'b', hover: null, scoreGeom: null, renders: [],
+  which: 'b', hover: null, scoreGeom: null, renders: [], standbyGen: 0, keys: 0, scheduled: 0,
 };
 // For the browser test and for curious users: timings of change -> playable and drawn.
 window.garStudio = { timings: [], renders: 0, state: S };
@@ -143,7 +143,53 @@ function schedule(delay) {
   const t0 = S.pending ?? performance.now();
   S.pending = t0;
   clearTimeout(S.timer);
-  S.timer = setTimeout(() => render(t0), delay ?? (S.inflight ? 30 : 0));
+  const g = ++S.scheduled;
+  const go = () => { if (S.scheduled === g) render(t0); };
+  const d = delay ?? (S.inflight ? 30 : 0);
+  // At once: right after the event's task (a timer of 0 waits for the
+  // browser's next turn, several milliseconds on a busy machine).
+  if (d > 0) S.timer = setTimeout(go, d); else queueMicrotask(go);
+}
+
+// The result's player is double-buffered: a render loads into the standby
+// element while the current one keeps playing, and they swap when the new
+// one can play. Resolves when the standby can play what `url` names; rejects
+// if it cannot, or if a newer load replaced this one.
+function loadStandby(url) {
+  const b = $('audio-b-standby');
+  const g = ++S.standbyGen;
+  const ready = new Promise((res, rej) => {
+    const done = (e) => {
+      b.removeEventListener('canplay', done);
+      b.removeEventListener('error', done);
+      if (S.standbyGen !== g) rej(new Error('superseded'));
+      else if (e.type === 'canplay') res();
+      else rej(new Error("the result's audio did not load"));
+    };
+    b.addEventListener('canplay', done);
+    b.addEventListener('error', done);
+  });
+  ready.catch(() => {});
+  b.src = url;
+  b.load();
+  return ready;
+}
+
+// The standby becomes the result's player (the id `audio-b` follows it),
+// at the position the old one was playing.
+function swapIn() {
+  const old = $('audio-b'), b = $('audio-b-standby');
+  const playing = S.which === 'b' && !old.paused;
+  const at = old.currentTime;
+  old.id = 'audio-b-standby';
+  b.id = 'audio-b';
+  b.loop = $('loop').checked;
+  levels();
+  if (playing) {
+    b.currentTime = at % (b.duration || 1);
+    b.play().catch(() => {});
+  }
+  old.pause();
 }
 
 async function render(t0) {
@@ -152,18 +198,23 @@ async function render(t0) {
   if (S.abort) S.abort.abort();
   const ctl = new AbortController();
   S.abort = ctl;
+  // The request's name: the player asks for its output at once (the server
+  // holds that request until the render is done), in parallel with the answer.
+  const key = `k${Date.now().toString(36)}${(++S.keys).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const req = {
     sound: S.sound.id, preset: S.preset, params: overrides(), seed: S.seed,
-    bits: $('bits').value, lane: 'main',
+    bits: $('bits').value, lane: 'main', key,
   };
   status('rendering…', 'busy');
   S.inflight = true;
   let r;
+  const answer = api('api/render', {
+    method: 'POST', signal: ctl.signal,
+    headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(req),
+  });
+  const ready = loadStandby(`api/keys/${key}/output.wav`);
   try {
-    r = await api('api/render', {
-      method: 'POST', signal: ctl.signal,
-      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(req),
-    });
+    r = await answer;
   } catch (e) {
     if (e.name === 'AbortError' || e.status === 409) return;
     S.inflight = false;
@@ -178,35 +229,35 @@ async function render(t0) {
   if (S.abort !== ctl) return;
   for (const [, c] of S.controls) c.setError('');
   try {
-    await show(r, t0, performance.now());
+    await show(r, t0, performance.now(), ready);
   } finally {
     if (S.abort === ctl) S.inflight = false;
   }
 }
 
 // Shows a render: views drawn, audio loaded (playback continues where it was).
-async function show(r, t0, tJson) {
-  const b = $('audio-b');
-  const wasPlaying = isPlaying();
-  const at = activeAudio().currentTime;
+async function show(r, t0, tJson, ready) {
+  ready ??= loadStandby(`api/renders/${r.id}/output.wav`);
   S.current = r;
-  const ready = new Promise((res) => {
-    const done = () => { b.removeEventListener('canplay', done); res(); };
-    b.addEventListener('canplay', done);
-  });
-  b.src = `api/renders/${r.id}/output.wav`;
-  b.load();
   drawAll();
   showInfo(r);
   const tDrawn = performance.now();
   // Drawn means on screen: the next frame after the drawing.
   const painted = new Promise((res) => requestAnimationFrame(() => res()));
-  await ready;
-  const tPlayable = performance.now();
-  if (wasPlaying) {
-    activeAudio().currentTime = at % (activeAudio().duration || 1);
-    activeAudio().play().catch(() => {});
+  try {
+    await ready;
+  } catch (e) {
+    if (e.message === 'superseded') return;
+    // The early request failed (the server too busy to hold it): by the id.
+    try {
+      await loadStandby(`api/renders/${r.id}/output.wav`);
+    } catch (e2) {
+      if (e2.message !== 'superseded') message(e2.message, 'err');
+      return;
+    }
   }
+  const tPlayable = performance.now();
+  swapIn();
   await painted;
   if (t0 !== undefined) {
     const ms = performance.now() - t0;
@@ -339,8 +390,11 @@ function tick() {
   const d = a.duration || 0;
   const t = a.currentTime || 0;
   const f = (x) => `${Math.floor(x / 60)}:${(x % 60).toFixed(1).padStart(4, '0')}`;
-  $('time').textContent = `${f(t)} / ${f(d)}`;
-  $('play').textContent = isPlaying() ? 'Pause' : 'Play';
+  // Written only when changed: a text written every frame costs a layout
+  // every frame, time a busy machine's other work needs.
+  const text = (id, v) => { if ($(id).textContent !== v) $(id).textContent = v; };
+  text('time', `${f(t)} / ${f(d)}`);
+  text('play', isPlaying() ? 'Pause' : 'Play');
   if (isPlaying() || S.lastT !== t) { S.lastT = t; drawAll(); }
   requestAnimationFrame(tick);
 }
@@ -485,7 +539,7 @@ async function main() {
     if (a.paused) { levels(); a.play().catch(() => {}); } else a.pause();
   });
   $('stop').addEventListener('click', () => { stopAll(); activeAudio().currentTime = 0; });
-  $('loop').addEventListener('change', () => { for (const a of [$('audio-a'), $('audio-b')]) a.loop = $('loop').checked; });
+  $('loop').addEventListener('change', () => { for (const a of [$('audio-a'), $('audio-b'), $('audio-b-standby')]) a.loop = $('loop').checked; });
   for (const a of [$('audio-a'), $('audio-b')]) a.loop = true;
   $('ab-a').addEventListener('click', () => switchTo('a'));
   $('ab-b').addEventListener('click', () => switchTo('b'));

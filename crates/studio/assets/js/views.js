@@ -153,6 +153,12 @@ export function scoreIndexAt(v, src, frac) {
 }
 
 // Grain index per output hop, coloured by the grain's score.
+const SEQ_STEPS = 256;
+const seqColours = [];
+function seqColour(b) {
+  return seqColours[b] ??= mix(BLUE, ORANGE, b / (SEQ_STEPS - 1));
+}
+
 export function drawSeq(c, v, dur, opts = {}) {
   const { g, w, h } = prep(c);
   if (!v) return;
@@ -161,10 +167,35 @@ export function drawSeq(c, v, dur, opts = {}) {
   const r = v.hops > 6000 ? 1.5 : v.hops > 1500 ? 2 : 3;
   // Dense sequences become a density picture rather than a wall of dots.
   g.globalAlpha = v.hops > 3 * w ? Math.max(0.15, 3 * w / v.hops) : 1;
+  // The colour of a dot in 256 steps from blue to orange, each made once:
+  // building and parsing a colour per dot took most of the drawing.
+  const q = new Uint16Array(v.hops);
   for (let k = 0; k < v.hops; k++) {
+    q[k] = Math.round(Math.min(1, Math.max(0, v.score[v.grain[k]] / smax)) * (SEQ_STEPS - 1));
+  }
+  const dot = (k) => {
     const i = v.grain[k];
-    g.fillStyle = mix(BLUE, ORANGE, v.score[i] / smax);
     g.fillRect(v.pos_s[k] / dur * w - r / 2, h - 4 - i / n * (h - 8) - r / 2, r, r);
+  };
+  if (g.globalAlpha < 1) {
+    // A density picture: in time order, as the dots overlap.
+    let last = -1;
+    for (let k = 0; k < v.hops; k++) {
+      if (q[k] !== last) { last = q[k]; g.fillStyle = seqColour(last); }
+      dot(k);
+    }
+  } else {
+    // Opaque dots: by colour, one fill style per colour.
+    const count = new Uint32Array(SEQ_STEPS + 1);
+    for (let k = 0; k < v.hops; k++) count[q[k] + 1]++;
+    for (let b = 1; b <= SEQ_STEPS; b++) count[b] += count[b - 1];
+    const order = new Uint32Array(v.hops), at = count.slice(0, SEQ_STEPS);
+    for (let k = 0; k < v.hops; k++) order[at[q[k]]++] = k;
+    for (let b = 0; b < SEQ_STEPS; b++) {
+      if (count[b] === count[b + 1]) continue;
+      g.fillStyle = seqColour(b);
+      for (let j = count[b]; j < count[b + 1]; j++) dot(order[j]);
+    }
   }
   g.globalAlpha = 1;
   if (opts.playhead !== undefined && opts.playhead !== null) {
