@@ -572,12 +572,36 @@ pub fn render_prepared_into(p: &Prepared, channels: &[&[f32]], out: &mut [&mut [
     let mut mix = None;
     let wet_src = wet_source(&p.settings, channels, &mut mix);
     let m = render_job(p, &wet_src).render_into(out);
+    level_into(p, m, out)
+}
+
+/// The level decision for rendered samples `out` that measured `m`, and its
+/// gain applied to them.
+fn level_into(p: &Prepared, m: render::Measured, out: &mut [&mut [f32]]) -> Level {
     let level = decide_level(p, m, || {
         let chs: Vec<&[f32]> = out.iter().map(|c| &c[..]).collect();
         level::loudness(&chs, p.settings.sample_rate)
     });
     finish::scale(out, level.gain);
     level
+}
+
+/// [`render_prepared_into`], abandoned as soon as `stop` returns true: it is
+/// asked before each block of output (a few thousand frames) is rendered.
+/// `None` if it said stop (then `out` holds no meaningful samples), else
+/// exactly what [`render_prepared_into`] gives. For a front end in which a
+/// newer request supersedes a running render (the studio).
+pub fn render_prepared_into_until(
+    p: &Prepared,
+    channels: &[&[f32]],
+    out: &mut [&mut [f32]],
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Option<Level> {
+    let mut mix = None;
+    let wet_src = wet_source(&p.settings, channels, &mut mix);
+    let job = render_job(p, &wet_src).until(stop);
+    let m = job.render_into(out);
+    (!job.stopped()).then(|| level_into(p, m, out))
 }
 
 /// Renders a prepared run without holding the output: blocks of finished

@@ -402,6 +402,8 @@ pub struct RenderJob<'a> {
     gain: f32,
     out_len: usize,
     fin: Finishing<'a>,
+    /// Asked before each block: once it says stop, no more blocks render.
+    stop: Option<&'a (dyn Fn() -> bool + Sync)>,
 }
 
 impl Group {
@@ -547,12 +549,31 @@ impl<'a> RenderJob<'a> {
             gain,
             out_len,
             fin,
+            stop: None,
         }
+    }
+
+    /// The same job, abandoned once `stop` returns true: it is asked before
+    /// each block of output is rendered, and the blocks not yet begun then
+    /// are skipped (their samples are left as they were; check
+    /// [`stopped`](Self::stopped) and discard the output). For a front end
+    /// where a newer request supersedes a running render.
+    pub fn until(mut self, stop: &'a (dyn Fn() -> bool + Sync)) -> RenderJob<'a> {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// Whether the job's `stop` (see [`until`](Self::until)) says stop.
+    pub fn stopped(&self) -> bool {
+        self.stop.is_some_and(|f| f())
     }
 
     /// Renders block `bi` (overlap-add, envelope division, dry mix and,
     /// without the DC high-pass, the fades) into `outs`.
     fn block(&self, bi: usize, outs: &mut [&mut [f32]], sc: &mut Scratch) {
+        if self.stopped() {
+            return;
+        }
         for g in &self.groups {
             let range = g.first..g.first + g.count;
             let io = BlockIo {

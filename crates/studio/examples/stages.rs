@@ -41,7 +41,7 @@ fn main() {
         let t = Instant::now();
         let resolved = render::resolve(&req).expect("valid parameters");
         let r = store
-            .render_new(sound.clone(), req, resolved)
+            .render_new(sound.clone(), req, resolved, &|| false)
             .expect("a render");
         let total = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();

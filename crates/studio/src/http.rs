@@ -412,7 +412,9 @@ fn render_request(store: &Store, req: RenderRequest) -> Reply {
             &json!({"error": "superseded by a newer render", "superseded": true}),
         );
     }
-    match store.render_new(sound, req, resolved) {
+    // A newer render of the lane supersedes this one even while it renders.
+    let stop = || !store.current(&lane, ticket);
+    match store.render_new(sound, req, resolved, &stop) {
         Ok(r) => Reply::bytes(200, "application/json", r.full()),
         Err(e) => Reply::from_render_error(e),
     }

@@ -297,12 +297,15 @@ fn decode_warnings(sound: &Sound) -> Vec<String> {
 /// overwritten), as an [`Audio`] that writes the same WAV as `gar render`
 /// (`render_prepared_into` gives `render_prepared`'s samples, the level's
 /// gain applied), and the level. The buffers go back to `pool` when the
-/// output is let go of.
+/// output is let go of. `stop` is asked before each block of output: once it
+/// says stop (a newer render superseded this one), the render is abandoned
+/// and answered 409.
 pub fn render_audio(
     sound: &Sound,
     p: &Prepared,
     bits: Bits,
     pool: &Arc<Pool>,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<(Audio, gar_core::Level), Error> {
     let chans = sound.channels();
     let s = &p.settings;
@@ -312,7 +315,14 @@ pub fn render_audio(
         .collect();
     let level = {
         let mut outs: Vec<&mut [f32]> = out.iter_mut().map(|b| b.as_mut_slice()).collect();
-        gar_core::render_prepared_into(p, &chans, &mut outs)
+        gar_core::render_prepared_into_until(p, &chans, &mut outs, stop)
+    };
+    let Some(level) = level else {
+        // The buffers go back to the pool for the render that superseded this one.
+        for b in out {
+            pool.give(b);
+        }
+        return Err(Error::new(409, "superseded by a newer render"));
     };
     let a = Audio::new(out, 1.0, bits, s.sample_rate)
         .map_err(|e| Error::new(500, e.to_string()))?
@@ -329,6 +339,7 @@ pub fn run(
     max_output_bytes: u64,
     pool: &Arc<Pool>,
     on_audio: &dyn Fn(&Arc<Audio>),
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<Output, Error> {
     let mut timings = serde_json::Map::new();
     let t = Instant::now();
@@ -336,7 +347,7 @@ pub fn run(
     timings.insert("prepare".into(), ms(t));
     let t = Instant::now();
     let name = output_name(sound, r.preset);
-    let (audio, level) = render_audio(sound, &prepared, r.bits, pool)?;
+    let (audio, level) = render_audio(sound, &prepared, r.bits, pool, stop)?;
     let audio = Arc::new(audio);
     timings.insert("render".into(), ms(t));
     on_audio(&audio);

@@ -169,8 +169,14 @@ impl Render {
             return Ok(a);
         }
         let _turn = lock(&store.render_lock);
-        let (a, _) =
-            render::render_audio(&self.sound, &self.prepared, self.resolved.bits, &store.pool)?;
+        // A render asked for again is never superseded.
+        let (a, _) = render::render_audio(
+            &self.sound,
+            &self.prepared,
+            self.resolved.bits,
+            &store.pool,
+            &|| false,
+        )?;
         let a = Arc::new(a);
         *lock(&self.audio) = Some(a.clone());
         store.trim_audio();
@@ -437,12 +443,14 @@ impl Store {
 
     /// Renders `req` and keeps the result (the caller holds the render lock).
     /// A request with a key publishes its output under the key as soon as it
-    /// is rendered, then the render's id.
+    /// is rendered, then the render's id. `stop` is asked before each block of
+    /// output; once it says stop, the render is abandoned (409).
     pub fn render_new(
         &self,
         sound: Arc<Sound>,
         request: render::Request,
         resolved: Resolved,
+        stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<Arc<Render>, render::Error> {
         let key = request.key.clone();
         let publish = |a: &Arc<Audio>| {
@@ -456,6 +464,7 @@ impl Store {
             self.limits.max_output_bytes,
             &self.pool,
             &publish,
+            stop,
         )?;
         let command = render::command_line(&sound, &resolved);
         let gain = out.gain;

@@ -52,7 +52,7 @@ impl Pool {
     }
 
     /// Keeps `b` for a later render (the oldest kept go first past the limit).
-    fn give(&self, b: SampleBuf) {
+    pub fn give(&self, b: SampleBuf) {
         if b.len() * 4 < POOL_MIN_BYTES || (b.len() * 4) as u64 > self.max_bytes {
             return;
         }

@@ -188,6 +188,45 @@ fn a_newer_render_supersedes_a_waiting_one() {
 }
 
 #[test]
+fn a_newer_render_stops_a_running_one() {
+    use gar_studio::render::{self, Request};
+    use gar_studio::store::{Origin, Store};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let store = Store::new(Limits::default());
+    let d = gar_studio::source::decode_file(&recording(), &store.limits).unwrap();
+    let (sound, _) = store.add_sound("rec".into(), d, Origin::Upload).unwrap();
+    let id = sound.id;
+    let req = || Request {
+        sound: id,
+        preset: "self-remix".into(),
+        params: serde_json::Map::new(),
+        seed: 7,
+        bits: "24".into(),
+        lane: None,
+        key: None,
+    };
+    // The render asks before each block; a newer change arrives after two.
+    let asked = AtomicUsize::new(0);
+    let stop = || asked.fetch_add(1, Ordering::Relaxed) >= 2;
+    let resolved = render::resolve(&req()).unwrap();
+    let e = match store.render_new(sound.clone(), req(), resolved, &stop) {
+        Err(e) => e,
+        Ok(_) => panic!("a superseded render was kept"),
+    };
+    assert_eq!(e.status, 409);
+    assert!(e.error.contains("superseded"), "{}", e.error);
+    assert!(
+        store.renders().is_empty(),
+        "a stopped render is not in the history"
+    );
+    // Never stopped, the same request renders and is kept.
+    let resolved = render::resolve(&req()).unwrap();
+    let r = store.render_new(sound, req(), resolved, &|| false).unwrap();
+    assert_eq!(store.renders().len(), 1);
+    assert_eq!(store.renders()[0].id, r.id);
+}
+
+#[test]
 fn grains_pictures_and_files() {
     let s = start();
     let r = render(
