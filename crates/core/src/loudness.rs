@@ -15,18 +15,21 @@
 //! DC"). The recursion of a filter cannot be vectorised along time, but
 //! independent stretches of time can: this module runs [`LANES`] chunks of
 //! the signal side by side in plain `[f64; LANES]` arrays, which LLVM turns
-//! into vector instructions, and the chunk groups in parallel. That is about
-//! 1 ns per sample and channel on one core (`cargo run --release -p gar-core
-//! --example level_bench 9`, the loudness column; measured figures in
-//! BENCHMARKS.md).
+//! into vector instructions, and the chunk groups in parallel. Measured in
+//! one run on this 2-core machine under load (`cargo run --release -p
+//! gar-core --example loudness_bench 5 1`, 10 minutes of mono): 2.7 ns per
+//! sample on one thread against the crate's 13.3 ns (the same value to
+//! 7e-11 LU); figures in BENCHMARKS.md.
 //!
 //! # Method
 //!
 //! 1. K-weighting: the two biquads of BS.1770 (a high shelf of +4 dB near
 //!    1682 Hz, a high-pass near 38 Hz), designed for the sample rate from
 //!    their analogue prototypes by the bilinear transform with the constants
-//!    libebur128 uses, multiplied into one fourth-order direct-form II filter
-//!    (the same arithmetic as the crate's, in the same order).
+//!    libebur128 uses ([`k_weighting_stages`]), run in cascade, each in
+//!    direct form II (libebur128 multiplies them into one fourth-order
+//!    filter, [`k_weighting`]; the cascade takes fewer operations, and the
+//!    high-pass's numerator `1, -2, 1` none).
 //! 2. The squares of the filtered samples are summed per 100 ms step
 //!    (`(sr + 5) / 10` frames; a last incomplete step is not used).
 //! 3. A gating block is four consecutive steps (400 ms, 75% overlap): its
@@ -57,7 +60,7 @@
 use rayon::prelude::*;
 
 /// Chunks filtered side by side (one group).
-pub const LANES: usize = 4;
+pub const LANES: usize = 8;
 /// 100 ms steps per chunk (3 s).
 pub const CHUNK_STEPS: usize = 30;
 /// Warm-up before each chunk, 100 ms steps.
@@ -65,11 +68,12 @@ pub const WARM_STEPS: usize = 2;
 /// Most channels measured (libebur128's limit).
 const MAX_CHANNELS: usize = 64;
 
-/// The K-weighting filter at `rate` Hz as one fourth-order filter:
-/// numerator `b` and denominator `a` (`a[0] = 1`), computed as libebur128
-/// computes them.
+/// The two stages of the K-weighting filter at `rate` Hz, computed as
+/// libebur128 computes them: the shelf's numerator `pb` and denominator `pa`
+/// and the high-pass's denominator `ra` (its numerator is `1, -2, 1`);
+/// `pa[0] = ra[0] = 1`.
 #[allow(non_snake_case)] // the design formulas' names (K, Q, Vh, Vb)
-pub fn k_weighting(rate: f64) -> ([f64; 5], [f64; 5]) {
+pub fn k_weighting_stages(rate: f64) -> ([f64; 3], [f64; 3], [f64; 3]) {
     // Stage 1, the high shelf (BS.1770's pre-filter).
     let f0 = 1681.974450955533;
     let G = 3.999843853973347;
@@ -88,28 +92,30 @@ pub fn k_weighting(rate: f64) -> ([f64; 5], [f64; 5]) {
     let f0 = 38.13547087602444;
     let Q = 0.5003270373238773;
     let K = (std::f64::consts::PI * f0 / rate).tan();
-    let rb = [1.0, -2.0, 1.0];
     let ra = [
         1.0,
         2.0 * (K * K - 1.0) / (1.0 + K / Q + K * K),
         (1.0 - K / Q + K * K) / (1.0 + K / Q + K * K),
     ];
-    (
+    (pb, pa, ra)
+}
+
+/// The K-weighting at `rate` Hz as one fourth-order filter (the product of
+/// the [`k_weighting_stages`], as libebur128 runs it): numerator `b`,
+/// denominator `a`.
+pub fn k_weighting(rate: f64) -> ([f64; 5], [f64; 5]) {
+    let (pb, pa, ra) = k_weighting_stages(rate);
+    let rb = [1.0, -2.0, 1.0];
+    let conv = |p: [f64; 3], r: [f64; 3]| {
         [
-            pb[0] * rb[0],
-            pb[0] * rb[1] + pb[1] * rb[0],
-            pb[0] * rb[2] + pb[1] * rb[1] + pb[2] * rb[0],
-            pb[1] * rb[2] + pb[2] * rb[1],
-            pb[2] * rb[2],
-        ],
-        [
-            pa[0] * ra[0],
-            pa[0] * ra[1] + pa[1] * ra[0],
-            pa[0] * ra[2] + pa[1] * ra[1] + pa[2] * ra[0],
-            pa[1] * ra[2] + pa[2] * ra[1],
-            pa[2] * ra[2],
-        ],
-    )
+            p[0] * r[0],
+            p[0] * r[1] + p[1] * r[0],
+            p[0] * r[2] + p[1] * r[1] + p[2] * r[0],
+            p[1] * r[2] + p[2] * r[1],
+            p[2] * r[2],
+        ]
+    };
+    (conv(pb, rb), conv(pa, ra))
 }
 
 /// BS.1770 channel weights of `channels` channels (libebur128's default
@@ -167,7 +173,7 @@ impl Grid {
 /// (at least the frames the group reads); `out` receives the group's step
 /// energies in order.
 fn group_energies(x: &[f32], off: usize, grid: &Grid, g: usize, coef: &Coef, out: &mut [f64]) {
-    let (b, a) = coef;
+    let (pb, pa, ra) = coef;
     let n = grid.step;
     let steps = grid.group_steps(g);
     debug_assert_eq!(out.len(), steps.len());
@@ -195,25 +201,28 @@ fn group_energies(x: &[f32], off: usize, grid: &Grid, g: usize, coef: &Coef, out
         }
         let mut acc = [0f64; LANES];
         // The state as four local arrays (registers), rotated by renaming.
-        let [mut s1, mut s2, mut s3, mut s4] = w;
+        let [mut s1, mut s2, mut t1, mut t2] = w;
         for v in &tile {
+            // The shelf, direct form II: state s.
             let mut w0 = [0f64; LANES];
+            let mut u = [0f64; LANES];
             for k in 0..LANES {
-                w0[k] = v[k] - a[1] * s1[k] - a[2] * s2[k] - a[3] * s3[k] - a[4] * s4[k];
+                w0[k] = v[k] - pa[1] * s1[k] - pa[2] * s2[k];
+                u[k] = pb[0] * w0[k] + pb[1] * s1[k] + pb[2] * s2[k];
             }
-            let mut y = [0f64; LANES];
+            // The high-pass, direct form II: state t, numerator 1, -2, 1.
+            let mut v0 = [0f64; LANES];
             for k in 0..LANES {
-                y[k] = b[0] * w0[k] + b[1] * s1[k] + b[2] * s2[k] + b[3] * s3[k] + b[4] * s4[k];
+                v0[k] = u[k] - ra[1] * t1[k] - ra[2] * t2[k];
+                let y = (v0[k] + t2[k]) - (t1[k] + t1[k]);
+                acc[k] += y * y;
             }
-            for k in 0..LANES {
-                acc[k] += y[k] * y[k];
-            }
-            s4 = s3;
-            s3 = s2;
             s2 = s1;
             s1 = w0;
+            t2 = t1;
+            t1 = v0;
         }
-        w = [s1, s2, s3, s4];
+        w = [s1, s2, t1, t2];
         // A state decaying in silence would become subnormal (slow on most
         // CPUs; libebur128 flushes it to zero): far below any audible level,
         // it is zero.
@@ -233,7 +242,7 @@ fn group_energies(x: &[f32], off: usize, grid: &Grid, g: usize, coef: &Coef, out
     }
 }
 
-type Coef = ([f64; 5], [f64; 5]);
+type Coef = ([f64; 3], [f64; 3], [f64; 3]);
 
 /// The gated loudness of per-channel step energies (all the same length).
 fn gate(energies: &[Vec<f64>], weights: &[f64], step: usize) -> Option<f64> {
@@ -285,7 +294,7 @@ pub fn loudness(chs: &[&[f32]], sr: u32) -> Option<f64> {
         return None;
     }
     let grid = Grid::new(len, sr);
-    let coef = k_weighting(sr as f64);
+    let coef = k_weighting_stages(sr as f64);
     let weights = channel_weights(chs.len());
     let group = CHUNK_STEPS * LANES;
     let mut energies: Vec<Vec<f64>> = chs.iter().map(|_| vec![0.0; grid.steps]).collect();
@@ -303,7 +312,7 @@ pub fn loudness(chs: &[&[f32]], sr: u32) -> Option<f64> {
 /// [`loudness`] measured from frames handed over in order, in blocks of any
 /// size (the streamed render's pass): the same chunks and groups, so the
 /// same value as [`loudness`] on the whole output of `len` frames, bit for
-/// bit. It holds one group of frames per channel (12.2 s).
+/// bit. It holds one group of frames per channel (24.2 s).
 pub struct LoudnessStream {
     sr: u32,
     len: usize,
@@ -326,7 +335,7 @@ impl LoudnessStream {
             len,
             pos: 0,
             grid,
-            coef: k_weighting(sr.max(1) as f64),
+            coef: k_weighting_stages(sr.max(1) as f64),
             weights: channel_weights(channels),
             buf: vec![Vec::new(); channels],
             buf_start: 0,
