@@ -368,7 +368,7 @@ impl LoudnessStream {
                 group_energies(x, self.buf_start, &self.grid, g, &self.coef, out);
             }
             self.next_group += 1;
-            let keep = self.grid.group_read_start(self.next_group);
+            let keep = self.grid.group_read_start(self.next_group).min(self.pos);
             for b in self.buf.iter_mut() {
                 b.drain(..keep - self.buf_start);
             }
