@@ -56,13 +56,9 @@ fn main() {
         "10 min, {} channel(s), {sr} Hz, {runs} runs (median)",
         chs.len()
     );
-    for (name, (t, v)) in [
-        "gar, rayon pool",
-        "gar, 1 thread",
-        "ebur128 crate, 1 meter",
-    ]
-    .iter()
-    .zip(t.iter_mut().zip(vals))
+    for (name, (t, v)) in ["gar, rayon pool", "gar, 1 thread", "ebur128 crate, 1 meter"]
+        .iter()
+        .zip(t.iter_mut().zip(vals))
     {
         t.sort_by(f64::total_cmp);
         let med = t[t.len() / 2];

@@ -103,11 +103,18 @@ fn silence_gaps_and_quiet_passages_are_gated_as_the_crate_gates_them() {
         let x = gated(sr, 67, sr as u64);
         let with = check(&format!("gated {sr} Hz"), &[&x], sr);
         assert!(with.abs() < 1e-6, "{with:e}");
-        // The gates matter here: the ungated mean square reads lower.
+        // The gates matter here: without the silent and quiet passages (the
+        // loud ones back to back) the loudness is nearly the same.
+        let sec = sr as usize;
+        let loud: Vec<f32> = x
+            .chunks(sec)
+            .enumerate()
+            .filter(|(i, _)| i % 11 >= 5)
+            .flat_map(|(_, c)| c.iter().copied())
+            .collect();
         let g = loudness(&[&x], sr).unwrap();
-        let loud: Vec<f32> = x.iter().copied().filter(|v| v.abs() > 0.05).collect();
-        assert!(g > oracle(&[&x[..]], sr).unwrap() - 0.01);
-        assert!(!loud.is_empty());
+        let l = loudness(&[&loud], sr).unwrap();
+        assert!((g - l).abs() < 0.3, "gated {g} vs loud parts {l}");
     }
     // Silence, and a signal shorter than one 400 ms block, read nothing.
     assert_eq!(loudness(&[&vec![0.0; 480_000]], 48000), None);
@@ -133,7 +140,11 @@ fn the_stream_and_any_thread_count_give_the_same_bits() {
         assert_eq!(l.to_bits(), whole.to_bits(), "{threads} threads");
     }
     let n = x.len();
-    for sizes in [&[1usize, 4095, 32768, 77777][..], &[1_000_000], &[44100 * 25]] {
+    for sizes in [
+        &[1usize, 4095, 32768, 77777][..],
+        &[1_000_000],
+        &[44100 * 25],
+    ] {
         let mut st = LoudnessStream::new(2, sr, n);
         let mut pos = 0;
         for k in 0.. {
@@ -163,7 +174,10 @@ fn a_broken_k_weighting_is_caught() {
         let x = sine(f, sr, 10 * sr as usize, 0.25, 0.0);
         let flat = 10.0 * (0.25f64.powi(2) / 2.0).log10() - 0.691;
         let l = loudness(&[&x], sr).unwrap();
-        assert!((l - flat).abs() > 0.5, "{f} Hz reads unweighted: {l} vs {flat}");
+        assert!(
+            (l - flat).abs() > 0.5,
+            "{f} Hz reads unweighted: {l} vs {flat}"
+        );
     }
     assert!(b.iter().all(|v| v.is_finite()));
 }
