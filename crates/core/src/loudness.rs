@@ -329,13 +329,14 @@ pub struct LoudnessStream {
 
 impl LoudnessStream {
     pub fn new(channels: usize, sr: u32, len: usize) -> Self {
-        let grid = Grid::new(len, sr.max(1));
+        // (A rate that cannot be measured gets a small grid it never fills.)
+        let grid = Grid::new(if measurable(channels, sr) { len } else { 0 }, sr.max(16));
         LoudnessStream {
             sr,
             len,
             pos: 0,
             grid,
-            coef: k_weighting_stages(sr.max(1) as f64),
+            coef: k_weighting_stages(sr.max(16) as f64),
             weights: channel_weights(channels),
             buf: vec![Vec::new(); channels],
             buf_start: 0,
