@@ -17,6 +17,7 @@ pub mod diversity;
 pub mod envelope;
 pub mod finish;
 pub mod level;
+pub mod loudness;
 pub mod paramfile;
 pub mod params;
 pub mod plan;

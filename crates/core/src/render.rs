@@ -744,24 +744,32 @@ impl<'a> RenderJob<'a> {
                 .reduce(Measured::default, Measured::max);
             return measured;
         }
-        // Four blocks per thread per batch; the blocks found ready after a
-        // batch are finished while the next batch renders (one parallel
-        // phase per batch, not two).
+        // Four blocks per thread per batch. While a batch renders, the means
+        // of the batch before go to the DC trackers (a serial scan, which
+        // thus overlaps the rendering) and the blocks they make ready are
+        // finished (one parallel phase per batch, not two). The trackers see
+        // the same means in the same order as any other schedule, so the
+        // samples do not depend on it.
         let batch = 2 * stream_batch();
         let mut trackers = self.trackers();
         let mut measured = Measured::default();
-        let (mut done, mut ready, mut first) = (0, 0, 0);
-        loop {
+        let (mut done, mut first) = (0, 0);
+        let mut means: Vec<Vec<Vec<f64>>> = Vec::new();
+        while first < nblocks {
             let end = (first + batch).min(nblocks);
             let (head, tail) = per_block.split_at_mut(first);
-            let tr = &trackers;
-            let (got, means) = rayon::join(
+            let tr = &mut trackers;
+            let prev = std::mem::take(&mut means);
+            let ((ready, got), new) = rayon::join(
                 || {
-                    head[done..done + ready]
+                    let ready = self.advance(tr, prev, false, done, first);
+                    let tr = &*tr;
+                    let got = head[done..done + ready]
                         .par_iter_mut()
                         .enumerate()
                         .map(|(j, outs)| self.finish_block(done + j, outs, Some(tr)))
-                        .reduce(Measured::default, Measured::max)
+                        .reduce(Measured::default, Measured::max);
+                    (ready, got)
                 },
                 || {
                     tail[..end - first]
@@ -776,21 +784,18 @@ impl<'a> RenderJob<'a> {
             );
             measured = measured.max(got);
             done += ready;
-            ready = self.advance(&mut trackers, means, end == nblocks, done, end);
+            means = new;
             first = end;
-            if first == nblocks {
-                break;
-            }
         }
         // What is left once every mean is in.
+        self.advance(&mut trackers, means, true, done, nblocks);
         let tr = &trackers;
         let got = per_block[done..nblocks]
             .par_iter_mut()
             .enumerate()
             .map(|(j, outs)| self.finish_block(done + j, outs, Some(tr)))
             .reduce(Measured::default, Measured::max);
-        measured = measured.max(got);
-        measured
+        measured.max(got)
     }
 
     /// Renders block by block, in output order, handing each finished block
