@@ -7,31 +7,49 @@ pub const FLOOR: f64 = 1e-20;
 /// for a flat (white) spectrum and for silence, near 0 for a pure tone.
 ///
 /// The geometric mean is taken without a logarithm per bin: the bins'
-/// mantissas are multiplied (renormalised every 256 bins, so the product
-/// stays within f64's range) and their binary exponents summed; one `ln` at
-/// the end. The result is the same up to rounding.
+/// mantissas are multiplied (in four lanes, each renormalised every 256 of
+/// its bins, so the products stay within f64's range) and their binary
+/// exponents summed; four `ln` at the end. The result is the same up to
+/// rounding.
 pub fn flatness(power: &[f64]) -> f64 {
     if power.is_empty() {
         return 1.0;
     }
-    let mut prod = 1.0f64;
-    let mut exp2: i64 = 0;
-    let mut sum = 0.0;
-    for chunk in power.chunks(256) {
-        for &p in chunk {
-            let q = p.max(FLOOR);
-            sum += q;
-            let (m, e) = split(q);
-            prod *= m;
-            exp2 += e;
+    // Four interleaved lanes (bins 4j + lane): one running product is a
+    // chain of dependent multiplications, the loop's whole cost.
+    let mut prod = [1.0f64; 4];
+    let mut exp2 = [0i64; 4];
+    let mut sum = [0.0f64; 4];
+    for chunk in power.chunks(1024) {
+        let (quads, rest) = chunk.as_chunks::<4>();
+        for q in quads {
+            for lane in 0..4 {
+                let v = q[lane].max(FLOOR);
+                sum[lane] += v;
+                let (m, e) = split(v);
+                prod[lane] *= m;
+                exp2[lane] += e;
+            }
         }
-        let (m, e) = split(prod);
-        prod = m;
-        exp2 += e;
+        for (lane, &p) in rest.iter().enumerate() {
+            let v = p.max(FLOOR);
+            sum[lane] += v;
+            let (m, e) = split(v);
+            prod[lane] *= m;
+            exp2[lane] += e;
+        }
+        // At most 256 mantissas in [1, 2) per lane: the product stays below 2^256.
+        for lane in 0..4 {
+            let (m, e) = split(prod[lane]);
+            prod[lane] = m;
+            exp2[lane] += e;
+        }
     }
+    let ln_prod: f64 = prod.iter().map(|p| p.ln()).sum();
+    let e: i64 = exp2.iter().sum();
     let n = power.len() as f64;
-    let ln_gmean = (prod.ln() + exp2 as f64 * std::f64::consts::LN_2) / n;
-    let amean = sum / n;
+    let ln_gmean = (ln_prod + e as f64 * std::f64::consts::LN_2) / n;
+    let amean = ((sum[0] + sum[1]) + (sum[2] + sum[3])) / n;
     (ln_gmean.exp() / amean).clamp(0.0, 1.0)
 }
 

@@ -76,7 +76,7 @@ pub fn measure(
     let with_flatness = want.contains(Driver::Flatness);
     let spec_plan = spectral.then(|| {
         let wg: Vec<f64> = w.iter().map(|&x| x * gain as f64).collect();
-        SpectrumPlan::new(&wg, &mut planner)
+        SpectrumPlan::new(&wg)
     });
     let yin_plan = want
         .any_yin()
