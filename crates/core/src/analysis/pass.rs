@@ -114,7 +114,8 @@ pub fn measure(
             };
             if let (Some(sp), Some(st)) = (sc.spectrum.as_mut(), before) {
                 sp.compute(&x[st - a..st - a + l]);
-                sc.prev.copy_from_slice(&sp.mag);
+                // Every bin is rewritten by the next `compute`: a swap, not a copy.
+                std::mem::swap(&mut sc.prev, &mut sp.mag);
             }
             for (k, (row, &st)) in rows.iter_mut().zip(sts).enumerate() {
                 let grain = &x[st - a..st - a + l];
@@ -133,7 +134,7 @@ pub fn measure(
                         } else {
                             flux::flux(&sp.mag, &sc.prev)
                         };
-                        sc.prev.copy_from_slice(&sp.mag);
+                        std::mem::swap(&mut sc.prev, &mut sp.mag);
                     }
                 }
                 if with_zcr {
