@@ -4,23 +4,21 @@
 use gar_core::{Params, Preset, prepare, render_prepared_into, render_prepared_into_until};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Twenty seconds of stereo at 16 kHz (ten blocks of output): tone bursts
-/// over a little noise.
+mod common;
+
+/// Twenty seconds of stereo at 16 kHz (ten blocks of output): a different
+/// tone on each side over a little noise.
 fn source() -> Vec<Vec<f32>> {
-    let sr = 16_000usize;
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    (0..2)
-        .map(|c| {
-            (0..20 * sr)
-                .map(|i| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    let noise = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
-                    let t = (i % (sr / 4)) as f32 / sr as f32;
-                    let f = 330.0 * (1 + c) as f32;
-                    (-t * 12.0).exp() * (std::f32::consts::TAU * f * t).sin() * 0.7 + noise * 0.05
-                })
+    let (sr, n) = (16_000, 20 * 16_000);
+    let mut rng = common::rng(9);
+    [330.0, 660.0]
+        .iter()
+        .map(|&f| {
+            let noise = common::noise(&mut rng, n, 0.05);
+            common::sine(f, sr, n, 0.7, 0.0)
+                .iter()
+                .zip(noise)
+                .map(|(s, e)| s + e)
                 .collect()
         })
         .collect()

@@ -22,6 +22,22 @@ pub struct Decoded {
     pub warnings: Vec<String>,
 }
 
+impl Decoded {
+    /// What the user should read about the decoding (truncation, skipped
+    /// packets, replaced samples), each line prefixed with `label` (the
+    /// input's name). The CLI's run and the studio both report these.
+    pub fn user_warnings(&self, label: &str) -> Vec<String> {
+        let mut w = self.warnings.clone();
+        if self.nonfinite_replaced > 0 {
+            w.push(format!(
+                "{} non-finite samples (NaN or infinity) in the input were treated as 0",
+                self.nonfinite_replaced
+            ));
+        }
+        w.into_iter().map(|m| format!("{label}: {m}")).collect()
+    }
+}
+
 /// Limits on what decoding may allocate (see [`crate::decode_file_with`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {

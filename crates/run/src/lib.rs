@@ -189,16 +189,7 @@ pub fn resolve_seed(seed: u64) -> Result<u64, RunError> {
 /// Decoder findings that the user should read (truncation, replaced samples), each
 /// naming the input.
 pub fn decode_warnings(input: &Path, d: &Decoded) -> Vec<String> {
-    let mut w = d.warnings.clone();
-    if d.nonfinite_replaced > 0 {
-        w.push(format!(
-            "{} non-finite samples (NaN or infinity) in the input were treated as 0",
-            d.nonfinite_replaced
-        ));
-    }
-    w.into_iter()
-        .map(|m| format!("{}: {m}", input.display()))
-        .collect()
+    d.user_warnings(&input.display().to_string())
 }
 
 /// The report's description of an input.

@@ -273,24 +273,10 @@ pub fn prepare(
             param: Some("duration_s"),
         });
     }
-    let mut warnings = decode_warnings(sound);
+    let mut warnings = sound.decoded.user_warnings(&sound.name);
     warnings.append(&mut p.warnings);
     p.warnings = warnings;
     Ok((p, sound.cache.hits() > hits))
-}
-
-fn decode_warnings(sound: &Sound) -> Vec<String> {
-    let d = &sound.decoded;
-    let mut w = d.warnings.clone();
-    if d.nonfinite_replaced > 0 {
-        w.push(format!(
-            "{} non-finite samples (NaN or infinity) in the input were treated as 0",
-            d.nonfinite_replaced
-        ));
-    }
-    w.into_iter()
-        .map(|m| format!("{}: {m}", sound.name))
-        .collect()
 }
 
 /// Renders a prepared run into buffers from `pool` (their old contents are
