@@ -22,7 +22,7 @@
 //!    and last 50 ms (an offset present from the first frame gives no
 //!    start-up transient); the means of the output's fade-in (the wet
 //!    signal's first half-grain, under the overlap envelope's floor) are
-//!    left out of that and replaced by it ([`DcTracker`]);
+//!    left out of that and replaced by it ([`DcEstimator`]);
 //! 3. this smooth DC estimate, linearly interpolated between block centres,
 //!    is subtracted from every frame; over the fade-in it is scaled by the
 //!    fade-in itself, so an offset that rises with the first grain is removed
@@ -34,13 +34,17 @@
 //! 20, 40, 60 ... Hz). At DC it is zero, so a step in the offset leaves no
 //! lasting mean.
 //!
-//! The kernel is finite (about 100 ms each side), so a block is finished as
-//! soon as the means 100 ms past it are known: rendering goes a batch of
-//! blocks at a time in output order and finishes each batch while it is
-//! still in the cache, and the streamed render needs no extra pass. Block
-//! means are computed in a fixed order inside fixed blocks and the
-//! smoothing runs value by value in order, so the result is the same for any
-//! render block size, batch and thread count. Hand-written rather than a
+//! The kernel is finite (about 100 ms each side), so a render block is
+//! finished as soon as the means of its neighbours are known: the in-memory
+//! render goes through runs of consecutive blocks, one run per task, and
+//! finishes each block right after rendering the next one, while both are
+//! still in the core's cache (the first and last block of each run, and the
+//! blocks that read the start and end values, are finished once every mean is
+//! known); the streamed render needs no extra pass. Block means are computed
+//! in a fixed order inside fixed blocks, and each render block's estimates
+//! by a smoothing run afresh over its own neighbourhood, so the result is the
+//! same for any batch size, run length and thread count, in memory or
+//! streamed. Hand-written rather than a
 //! filter crate's: the multirate structure is what makes it cheap (a
 //! full-rate IIR high-pass is a serial chain of 80 ms per 10 minutes of mono
 //! on this machine), and four moving sums are a few lines.
@@ -144,7 +148,14 @@ pub fn dc_block_len(sample_rate: u32) -> usize {
 /// The means of consecutive `r`-frame blocks of `x` (the last one may be
 /// shorter), appended to `means`. `x` must start on a block boundary.
 pub fn block_means(x: &[f32], r: usize, means: &mut Vec<f64>) {
-    for b in x.chunks(r) {
+    let at = means.len();
+    means.resize(at + x.len().div_ceil(r), 0.0);
+    block_means_into(x, r, &mut means[at..]);
+}
+
+/// [`block_means`] into `means` (`x.len().div_ceil(r)` of them).
+pub fn block_means_into(x: &[f32], r: usize, means: &mut [f64]) {
+    for (b, mean) in x.chunks(r).zip(means.iter_mut()) {
         // Sixteen partial sums in f32 (vectorised, no serial chain), then f64.
         let mut acc = [0f32; 16];
         let mut it = b.chunks_exact(16);
@@ -163,187 +174,193 @@ pub fn block_means(x: &[f32], r: usize, means: &mut Vec<f64>) {
         }
         let mut s = acc[0] as f64;
         s += it.remainder().iter().map(|&v| v as f64).sum::<f64>();
-        means.push(s / b.len() as f64);
+        *mean = s / b.len() as f64;
     }
 }
 
-/// One moving sum of `len` values, at rest on a value (as if that value had
-/// come forever).
+/// How one channel's DC estimate is made from its block means (see the
+/// module doc): each estimate is the mean sequence, extended at both ends,
+/// smoothed by four cascaded moving averages of `M` means (a centred cubic
+/// B-spline kernel of `4M - 3` means, about 200 ms).
+///
+/// The estimates are computed per render block ([`crate::render::BLOCK`]
+/// frames, a fixed grid from frame 0): [`DcEstimator::block_estimates`]
+/// runs the cascade afresh, from zero, over the means that block `b`'s
+/// estimates read ([`DcEstimator::block_window`], the block's own and about
+/// 100 ms on each side). The result depends only on the means and on `b`, so
+/// the in-memory render (which finishes each block in the task that rendered
+/// it, while it is in the cache), the streamed one and any thread count get
+/// the same bits.
 #[derive(Clone, Debug)]
-struct MovingSum {
-    ring: Vec<f64>,
-    pos: usize,
-    sum: f64,
-}
-
-impl MovingSum {
-    fn at_rest(len: usize, v: f64) -> Self {
-        MovingSum {
-            ring: vec![v; len],
-            pos: 0,
-            sum: v * len as f64,
-        }
-    }
-    fn push(&mut self, x: f64) -> f64 {
-        self.sum += x - self.ring[self.pos];
-        self.ring[self.pos] = x;
-        self.pos += 1;
-        if self.pos == self.ring.len() {
-            self.pos = 0;
-        }
-        self.sum
-    }
-}
-
-/// The DC estimate of one channel, built from its block means as they come,
-/// in order (see the module doc): the means smoothed by four cascaded moving
-/// averages of `M` means each (a centred cubic B-spline kernel of `4M - 3`
-/// means, about 200 ms), the sequence extended at both ends by the mean of
-/// its first and last 50 ms. Estimate `j` is known once the means up to
-/// `j + 2(M - 1)` have come (about 100 ms later), or at [`DcTracker::finish`].
-/// The result depends only on the sequence of means, not on how it was
-/// handed over, so every render path gets the same bits.
-#[derive(Clone, Debug)]
-pub struct DcTracker {
+pub struct DcEstimator {
+    /// Decimation block, frames.
+    r: usize,
     m: usize,
     /// `1 / m^4`.
     norm: f64,
-    /// Means before the start value is known (the first 50 ms after `skip`).
-    head: Vec<f64>,
+    /// Means in the 50 ms whose mean extends the sequence at each end.
     head_len: usize,
     /// Leading means left out of the start value (the output's fade-in).
     skip: usize,
-    stages: Option<[MovingSum; 4]>,
-    /// The last `head_len` means (a ring), for the end value.
-    tail: Vec<f64>,
-    tail_pos: usize,
-    /// Means fed into the stages so far.
-    fed: usize,
-    /// Estimates `base..base + out.len()`.
-    out: Vec<f32>,
-    base: usize,
-    finished: bool,
+    /// Number of means (of the whole output).
+    n: usize,
+    /// Means per render block.
+    per_block: usize,
 }
 
-impl DcTracker {
-    /// A tracker for an output at `sample_rate` whose first `skip_frames`
-    /// frames rise from zero (the wet signal's first half-grain): the value
-    /// the sequence is extended with at the start is the mean of the 50 ms
-    /// after them.
-    pub fn new(sample_rate: u32, skip_frames: usize) -> Self {
-        let fs = sample_rate as f64 / dc_block_len(sample_rate) as f64;
+impl DcEstimator {
+    /// The estimator for an output of `out_len` frames at `sample_rate`
+    /// whose first `skip_frames` frames rise from zero (the wet signal's
+    /// first half-grain): the value the sequence is extended with at the
+    /// start is the mean of the 50 ms after them.
+    pub fn new(sample_rate: u32, skip_frames: usize, out_len: usize) -> Self {
+        let r = dc_block_len(sample_rate);
+        let fs = sample_rate as f64 / r as f64;
         let m = ((fs / DC_NULL_HZ).round() as usize).max(1);
-        DcTracker {
+        DcEstimator {
+            r,
             m,
             norm: 1.0 / (m as f64).powi(4),
-            head: Vec::new(),
             head_len: ((0.05 * fs).round() as usize).max(1),
-            skip: skip_frames.div_ceil(dc_block_len(sample_rate)),
-            stages: None,
-            tail: Vec::new(),
-            tail_pos: 0,
-            fed: 0,
-            out: Vec::new(),
-            base: 0,
-            finished: false,
+            skip: skip_frames.div_ceil(r),
+            n: out_len.div_ceil(r),
+            per_block: crate::render::BLOCK / r,
         }
     }
 
-    /// Centring delay of the cascade, in means.
-    fn delay(&self) -> usize {
+    /// The decimation block `R`, frames.
+    pub fn r(&self) -> usize {
+        self.r
+    }
+
+    /// Number of block means of the whole output.
+    pub fn means_len(&self) -> usize {
+        self.n
+    }
+
+    /// Half the kernel, in means: an estimate reads this many means on
+    /// each side of its own.
+    fn half(&self) -> usize {
         2 * (self.m - 1)
     }
 
-    fn start(&mut self) {
-        // The 50 ms after the fade-in (or what there is of them).
-        let from = self.skip.min(self.head.len().saturating_sub(1));
-        let after = &self.head[from..];
-        let v = after.iter().sum::<f64>() / after.len().max(1) as f64;
-        self.stages = Some(std::array::from_fn(|k| {
-            MovingSum::at_rest(self.m, v * (self.m as f64).powi(k as i32))
-        }));
-        // The fade-in's own means stand for the level after it: the estimate
-        // there is scaled by the fade-in when it is subtracted, so it must be
-        // the level the signal rises to, not the rise.
-        for (i, x) in std::mem::take(&mut self.head).into_iter().enumerate() {
-            self.feed(if i < from { v } else { x });
-        }
+    /// The means of render block `b`: indices `j0..j1`.
+    pub fn block_means_range(&self, b: usize) -> (usize, usize) {
+        let j0 = (b * self.per_block).min(self.n);
+        (j0, ((b + 1) * self.per_block).min(self.n))
     }
 
-    fn feed(&mut self, x: f64) {
-        let Some(st) = self.stages.as_mut() else {
-            return;
+    /// The estimates block `b`'s frames are interpolated from (its own
+    /// means' and one on each side): indices `lo..hi`.
+    pub fn block_range(&self, b: usize) -> (usize, usize) {
+        let (j0, j1) = self.block_means_range(b);
+        (j0.saturating_sub(1), (j1 + 1).min(self.n))
+    }
+
+    /// The means that block `b`'s estimates read: indices `lo..hi`.
+    pub fn block_window(&self, b: usize) -> (usize, usize) {
+        let (lo, hi) = self.block_range(b);
+        (
+            lo.saturating_sub(self.half()),
+            (hi + self.half()).min(self.n),
+        )
+    }
+
+    /// The first mean that is not replaced by the start value.
+    fn first_kept(&self) -> usize {
+        self.skip.min(self.n.saturating_sub(1))
+    }
+
+    /// Whether block `b`'s estimates read the start value (see
+    /// [`head_value`](Self::head_value)).
+    pub fn needs_head(&self, b: usize) -> bool {
+        let (lo, _) = self.block_range(b);
+        lo < self.half() + self.first_kept()
+    }
+
+    /// Whether block `b`'s estimates read the end value (see
+    /// [`tail_value`](Self::tail_value)).
+    pub fn needs_tail(&self, b: usize) -> bool {
+        let (_, hi) = self.block_range(b);
+        hi + self.half() > self.n
+    }
+
+    /// The means the start value reads: indices `lo..hi`.
+    pub fn head_window(&self) -> (usize, usize) {
+        (self.first_kept(), (self.skip + self.head_len).min(self.n))
+    }
+
+    /// The start value: the mean of the 50 ms of means after the fade-in
+    /// (or of what there is of them). `means[i - base]` is mean `i`; it
+    /// must hold [`head_window`](Self::head_window).
+    pub fn head_value(&self, means: &[f64], base: usize) -> f64 {
+        let (a, b) = self.head_window();
+        let w = &means[a - base..b - base];
+        w.iter().sum::<f64>() / w.len().max(1) as f64
+    }
+
+    /// The end value: the mean of the last 50 ms of means. `means[i - base]`
+    /// is mean `i`; it must hold the last means.
+    pub fn tail_value(&self, means: &[f64], base: usize) -> f64 {
+        let a = self.n - self.head_len.min(self.n);
+        let w = &means[a - base..self.n - base];
+        w.iter().sum::<f64>() / w.len().max(1) as f64
+    }
+
+    /// The estimates of block `b` ([`block_range`](Self::block_range)),
+    /// into `out` (cleared first); `means[i - base]` is mean `i` and must
+    /// hold [`block_window`](Self::block_window). `head` and `tail` are the
+    /// start and end values (read only when
+    /// [`needs_head`](Self::needs_head) / [`needs_tail`](Self::needs_tail)).
+    /// Returns the index of the first estimate.
+    pub fn block_estimates(
+        &self,
+        b: usize,
+        (means, base): (&[f64], usize),
+        head: f64,
+        tail: f64,
+        out: &mut Vec<f32>,
+    ) -> usize {
+        out.clear();
+        let (lo, hi) = self.block_range(b);
+        let (h, m) = (self.half() as isize, self.m);
+        let keep = self.first_kept() as isize;
+        let n = self.n as isize;
+        // The extended sequence: the start value before the first kept mean
+        // (and before frame 0), the end value past the last mean.
+        let at = |i: isize| -> f64 {
+            if i < keep {
+                head
+            } else if i >= n {
+                tail
+            } else {
+                means[i as usize - base]
+            }
         };
-        let mut y = x;
-        for s in st.iter_mut() {
-            y = s.push(y);
-        }
-        self.fed += 1;
-        // Output `fed - 1` of the cascade is the estimate `fed - 1 - delay`.
-        if self.fed > 2 * (self.m - 1) {
-            self.out.push((y * self.norm) as f32);
-        }
-    }
-
-    /// Hands over the next block means.
-    pub fn push(&mut self, means: &[f64]) {
-        for &x in means {
-            if self.tail.len() < self.head_len {
-                self.tail.push(x);
-            } else {
-                self.tail[self.tail_pos] = x;
-                self.tail_pos += 1;
-                if self.tail_pos == self.head_len {
-                    self.tail_pos = 0;
-                }
+        // Four moving sums of `m` values, from zero: once `4(m - 1)` values
+        // are in, the last stage holds the whole kernel's sum, the estimate
+        // `h` values back.
+        let mut rings = vec![0f64; 4 * m];
+        let mut sums = [0f64; 4];
+        let mut pos = 0;
+        let (lo, hi) = (lo as isize, hi as isize);
+        for p in lo - h..hi + h {
+            let mut y = at(p);
+            for (k, s) in sums.iter_mut().enumerate() {
+                let slot = &mut rings[k * m + pos];
+                *s += y - *slot;
+                *slot = y;
+                y = *s;
             }
-            if self.stages.is_none() {
-                self.head.push(x);
-                if self.head.len() == self.skip + self.head_len {
-                    self.start();
-                }
-            } else {
-                self.feed(x);
+            pos += 1;
+            if pos == m {
+                pos = 0;
+            }
+            if p >= lo + h {
+                out.push((y * self.norm) as f32);
             }
         }
-    }
-
-    /// No more means: the estimates of the last `delay` means, from the end
-    /// value.
-    pub fn finish(&mut self) {
-        if self.finished {
-            return;
-        }
-        if self.stages.is_none() {
-            self.start();
-        }
-        let v = self.tail.iter().sum::<f64>() / self.tail.len().max(1) as f64;
-        let n = self.fed;
-        for _ in 0..self.delay() {
-            self.feed(v);
-        }
-        // Drop the padding's own estimates (beyond the last real mean).
-        self.out.truncate(n - self.base);
-        self.fed = n;
-        self.finished = true;
-    }
-
-    /// Whether the estimates that frames `..end` need are known.
-    pub fn ready(&self, end: usize, r: usize) -> bool {
-        // The centres around frame `end - 1`: index `(end - 1 - r/2) / r + 1`.
-        self.finished || self.base + self.out.len() > end / r + 1
-    }
-
-    /// The estimates known, and the index of the first.
-    pub fn estimates(&self) -> (&[f32], usize) {
-        (&self.out, self.base)
-    }
-
-    /// Forgets the estimates below index `j` (for the streamed render).
-    pub fn forget_before(&mut self, j: usize) {
-        let k = j.saturating_sub(self.base).min(self.out.len());
-        self.out.drain(..k);
-        self.base += k;
+        lo as usize
     }
 }
 
@@ -385,6 +402,8 @@ fn subtract_dc_plain(out: &mut [f32], start: usize, (dc, base): (&[f32], usize),
     let Some(&last) = dc.last() else {
         return block_peak(out);
     };
+    // Eight running maxima (one vector register), kept across segments.
+    let mut acc = [0f32; 8];
     let half = r / 2;
     let inv = 1.0 / r as f32;
     // `r` is a power of two (dc_block_len): a shift, not a division.
@@ -407,29 +426,74 @@ fn subtract_dc_plain(out: &mut [f32], start: usize, (dc, base): (&[f32], usize),
         };
         let stop = seg_end.min(end);
         let seg = &mut out[pos - start..stop - start];
-        // Offsets within a segment are below `r` (at most 4096) or, past the
-        // last centre (slope 0), the block's own length: exact in f32. One
-        // conversion per eight samples, the lanes' offsets from a table.
-        const LANES: [f32; 8] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
-        let k0 = (pos - seg_start) as i32;
-        let mut acc = [0f32; 8];
-        let mut chunks = seg.chunks_exact_mut(8);
-        let mut k = k0;
-        for c in &mut chunks {
-            let kf = k as f32;
-            for ((y, a), l) in c.iter_mut().zip(acc.iter_mut()).zip(LANES) {
-                *y -= d0 + slope * (kf + l);
-                *a = a.max(y.abs());
-            }
-            k += 8;
+        let k0 = pos - seg_start;
+        if slope == 0.0 {
+            // Held (before the first centre, past the last).
+            pk = pk.max(sub_const(seg, d0, &mut acc));
+        } else {
+            // Offsets within a segment are below `r` (at most 4096): exact
+            // in f32, read from a table so that the loop is plain vector
+            // code (no conversion, no lane bookkeeping).
+            pk = pk.max(sub_line(
+                seg,
+                d0,
+                slope,
+                &OFFSETS[k0..k0 + seg.len()],
+                &mut acc,
+            ));
         }
-        let kf = k as f32;
-        for (y, l) in chunks.into_remainder().iter_mut().zip(LANES) {
-            *y -= d0 + slope * (kf + l);
-            pk = pk.max(y.abs());
-        }
-        pk = acc.iter().fold(pk, |m, &a| m.max(a));
         pos = stop;
+    }
+    acc.iter().fold(pk, |m, &a| m.max(a))
+}
+
+/// `0, 1, 2, ...` as f32: the offsets of frames from a block centre (`r`
+/// is at most 4096, [`dc_block_len`]).
+static OFFSETS: [f32; 4096] = {
+    let mut t = [0f32; 4096];
+    let mut i = 0;
+    while i < 4096 {
+        t[i] = i as f32;
+        i += 1;
+    }
+    t
+};
+
+/// `y -= d0 + slope * k` for the offsets `k` of `ks`; the running maxima of
+/// `|y|` in `acc`, the remainder's returned.
+#[inline]
+fn sub_line(seg: &mut [f32], d0: f32, slope: f32, ks: &[f32], acc: &mut [f32; 8]) -> f32 {
+    let (ys, yr) = seg.as_chunks_mut::<8>();
+    let (kc, kr) = ks.as_chunks::<8>();
+    for (y, k) in ys.iter_mut().zip(kc) {
+        for i in 0..8 {
+            y[i] -= d0 + slope * k[i];
+            acc[i] = acc[i].max(y[i].abs());
+        }
+    }
+    let mut pk = 0f32;
+    for (y, k) in yr.iter_mut().zip(kr) {
+        *y -= d0 + slope * k;
+        pk = pk.max(y.abs());
+    }
+    pk
+}
+
+/// `y -= d0` (in the same arithmetic as [`sub_line`] with slope 0); the
+/// running maxima of `|y|` in `acc`, the remainder's returned.
+#[inline]
+fn sub_const(seg: &mut [f32], d0: f32, acc: &mut [f32; 8]) -> f32 {
+    let (ys, yr) = seg.as_chunks_mut::<8>();
+    for y in ys.iter_mut() {
+        for i in 0..8 {
+            y[i] -= d0;
+            acc[i] = acc[i].max(y[i].abs());
+        }
+    }
+    let mut pk = 0f32;
+    for y in yr.iter_mut() {
+        *y -= d0;
+        pk = pk.max(y.abs());
     }
     pk
 }

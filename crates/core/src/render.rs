@@ -358,6 +358,14 @@ impl Measured {
     }
 }
 
+/// The DC estimators of a job's output channels and, once known, each
+/// channel's start and end values.
+struct Dc {
+    est: Vec<finish::DcEstimator>,
+    head: Vec<Option<f64>>,
+    tail: Vec<Option<f64>>,
+}
+
 /// One plan made ready to render into some of the output channels: its
 /// grain placements, windows, varispeed tables and envelope floor.
 struct Group {
@@ -603,13 +611,13 @@ impl<'a> RenderJob<'a> {
     }
 
     /// The last finishing steps of block `bi` once the DC estimates it needs
-    /// are known (one tracker per channel): subtract, fade the edges; then
-    /// measure.
+    /// are known (for each channel, its estimates and the index of the
+    /// first): subtract, fade the edges; then measure.
     fn finish_block(
         &self,
         bi: usize,
         outs: &mut [&mut [f32]],
-        dc: Option<&[finish::DcTracker]>,
+        dc: Option<&[(&[f32], usize)]>,
     ) -> Measured {
         let count = self.fin.count_over;
         let Some(dc) = dc else {
@@ -621,8 +629,8 @@ impl<'a> RenderJob<'a> {
         let fade = self.fin.fade.min(self.out_len / 2);
         let in_fades = a < fade || b > self.out_len - fade;
         let mut peak = 0f32;
-        for (c, (out, d)) in outs.iter_mut().zip(dc).enumerate() {
-            let pk = finish::subtract_dc_block(out, a, d.estimates(), r, self.ramp(c));
+        for (c, (out, &d)) in outs.iter_mut().zip(dc).enumerate() {
+            let pk = finish::subtract_dc_block(out, a, d, r, self.ramp(c));
             if in_fades {
                 finish::fade_block(out, a, self.out_len, self.fin.fade);
             } else {
@@ -642,6 +650,32 @@ impl<'a> RenderJob<'a> {
         }
     }
 
+    /// [`finish_block`](Self::finish_block) with the DC estimates of block
+    /// `bi` made first from each channel's means (`means[c][i - base]` is
+    /// mean `i` of channel `c`) and start and end values.
+    fn finish_dc_block(
+        &self,
+        bi: usize,
+        outs: &mut [&mut [f32]],
+        dc: &Dc,
+        means: &[&[f64]],
+        base: usize,
+        bufs: &mut Vec<Vec<f32>>,
+    ) -> Measured {
+        bufs.resize_with(dc.est.len(), Vec::new);
+        let mut firsts = Vec::with_capacity(dc.est.len());
+        for (c, (e, buf)) in dc.est.iter().zip(bufs.iter_mut()).enumerate() {
+            let (head, tail) = (dc.head[c].unwrap_or(0.0), dc.tail[c].unwrap_or(0.0));
+            firsts.push(e.block_estimates(bi, (means[c], base), head, tail, buf));
+        }
+        let views: Vec<(&[f32], usize)> = bufs
+            .iter()
+            .zip(firsts)
+            .map(|(b, f)| (b.as_slice(), f))
+            .collect();
+        self.finish_block(bi, outs, Some(&views))
+    }
+
     /// The block means of one rendered block's channels, for the DC estimate.
     fn means(&self, outs: &[&mut [f32]]) -> Vec<Vec<f64>> {
         let r = finish::dc_block_len(self.fin.sample_rate);
@@ -658,48 +692,31 @@ impl<'a> RenderJob<'a> {
         self.out_len.div_ceil(BLOCK)
     }
 
-    fn trackers(&self) -> Vec<finish::DcTracker> {
-        (0..self.srcs.len())
-            .map(|c| finish::DcTracker::new(self.fin.sample_rate, self.ramp(c).len()))
-            .collect()
-    }
-
-    /// Hands the means of consecutive blocks to the trackers (finishing them
-    /// after the last block), then returns how many blocks from `done` on
-    /// can be finished.
-    fn advance(
-        &self,
-        trackers: &mut [finish::DcTracker],
-        means: Vec<Vec<Vec<f64>>>,
-        last: bool,
-        done: usize,
-        rendered: usize,
-    ) -> usize {
-        for b in means {
-            for (t, m) in trackers.iter_mut().zip(b) {
-                t.push(&m);
-            }
-        }
-        if last {
-            trackers.iter_mut().for_each(|t| t.finish());
-        }
-        let r = finish::dc_block_len(self.fin.sample_rate);
-        (done..rendered)
-            .take_while(|&bi| {
-                let end = ((bi + 1) * BLOCK).min(self.out_len);
-                trackers.iter().all(|t| t.ready(end, r))
+    /// The DC estimators of the output channels, start and end values unknown.
+    fn dc(&self) -> Dc {
+        let est: Vec<finish::DcEstimator> = (0..self.srcs.len())
+            .map(|c| {
+                finish::DcEstimator::new(self.fin.sample_rate, self.ramp(c).len(), self.out_len)
             })
-            .count()
+            .collect();
+        let n = est.len();
+        Dc {
+            est,
+            head: vec![None; n],
+            tail: vec![None; n],
+        }
     }
 
     /// Renders and finishes everything into new buffers (every step of
     /// section 8 but the level gain); returns them and what was measured.
     ///
     /// Without the DC high-pass a block is finished in the same parallel
-    /// pass that renders it. With it, blocks are rendered a batch at a time
-    /// in output order, their means go to the DC trackers, and each batch is
-    /// finished as soon as its estimates are known (about 100 ms of output
-    /// later, i.e. after the next batch), while it is still in the cache.
+    /// pass that renders it. With it, the output is cut into runs of
+    /// consecutive blocks, one task each: a task renders its blocks in
+    /// order and finishes each as soon as the means its DC estimates read
+    /// are in (after the next block), while it is still in the cache. The
+    /// blocks whose estimates read past their run, or the start and end
+    /// values, are finished once every mean is known.
     pub fn render(&self) -> (Vec<SampleBuf>, Measured) {
         let mut out: Vec<SampleBuf> = self
             .srcs
@@ -733,7 +750,7 @@ impl<'a> RenderJob<'a> {
                 per_block[bi].push(sl);
             }
         }
-        if !self.fin.dc_block {
+        if !self.fin.dc_block || nblocks == 0 {
             let measured = per_block
                 .par_iter_mut()
                 .enumerate()
@@ -744,56 +761,107 @@ impl<'a> RenderJob<'a> {
                 .reduce(Measured::default, Measured::max);
             return measured;
         }
-        // Four blocks per thread per batch. While a batch renders, the means
-        // of the batch before go to the DC trackers (a serial scan, which
-        // thus overlaps the rendering) and the blocks they make ready are
-        // finished (one parallel phase per batch, not two). The trackers see
-        // the same means in the same order as any other schedule, so the
-        // samples do not depend on it.
-        let batch = 2 * stream_batch();
-        let mut trackers = self.trackers();
-        let mut measured = Measured::default();
-        let (mut done, mut first) = (0, 0);
-        let mut means: Vec<Vec<Vec<f64>>> = Vec::new();
-        while first < nblocks {
-            let end = (first + batch).min(nblocks);
-            let (head, tail) = per_block.split_at_mut(first);
-            let tr = &mut trackers;
-            let prev = std::mem::take(&mut means);
-            let ((ready, got), new) = rayon::join(
-                || {
-                    let ready = self.advance(tr, prev, false, done, first);
-                    let tr = &*tr;
-                    let got = head[done..done + ready]
-                        .par_iter_mut()
-                        .enumerate()
-                        .map(|(j, outs)| self.finish_block(done + j, outs, Some(tr)))
-                        .reduce(Measured::default, Measured::max);
-                    (ready, got)
+        let mut dc = self.dc();
+        let (n, nch) = (dc.est[0].means_len(), dc.est.len());
+        let per = BLOCK / dc.est[0].r();
+        // Runs of consecutive blocks: at least four per thread (the run's
+        // length changes which blocks wait for the last phase, not a bit of
+        // the result), at most 32 blocks (about 24 s at 44.1 kHz).
+        let threads = rayon::current_num_threads().max(1);
+        let run = nblocks.div_ceil(4 * threads).clamp(4, 32);
+        let mut means: Vec<Vec<f64>> = (0..nch).map(|_| vec![0.0; n]).collect();
+        let mut run_means: Vec<Vec<&mut [f64]>> = (0..nblocks.div_ceil(run))
+            .map(|_| Vec::with_capacity(nch))
+            .collect();
+        for m in means.iter_mut() {
+            for (k, sl) in m.chunks_mut(run * per).enumerate() {
+                run_means[k].push(sl);
+            }
+        }
+        let dc_ref = &dc;
+        // Which blocks can be finished inside their run: their estimates
+        // read neither the start or end value nor means outside the run.
+        let inside = |bi: usize, first: usize, end: usize| {
+            let (lo, hi) = dc_ref.est[0].block_window(bi);
+            lo >= first * per
+                && hi <= (end * per).min(n)
+                && !dc_ref
+                    .est
+                    .iter()
+                    .any(|e| e.needs_head(bi) || e.needs_tail(bi))
+        };
+        let (measured, waiting) = per_block
+            .par_chunks_mut(run)
+            .zip(run_means.par_iter_mut())
+            .enumerate()
+            .map_init(
+                || (Scratch::default(), Vec::new()),
+                |(sc, bufs), (k, (blocks, ms))| {
+                    let first = k * run;
+                    let end = first + blocks.len();
+                    let base = first * per;
+                    let mut measured = Measured::default();
+                    let mut waiting = Vec::new();
+                    let mut next = first;
+                    for bi in first..end {
+                        let outs = &mut blocks[bi - first];
+                        self.block(bi, outs, sc);
+                        let (j0, j1) = dc_ref.est[0].block_means_range(bi);
+                        for (o, m) in outs.iter().zip(ms.iter_mut()) {
+                            let r = dc_ref.est[0].r();
+                            finish::block_means_into(o, r, &mut m[j0 - base..j1 - base]);
+                        }
+                        // Finish the blocks whose means are now all in.
+                        while next <= bi {
+                            if !inside(next, first, end) {
+                                waiting.push(next);
+                            } else if dc_ref.est[0].block_window(next).1 <= j1 {
+                                let views: Vec<&[f64]> = ms.iter().map(|m| &m[..]).collect();
+                                let got = self.finish_dc_block(
+                                    next,
+                                    &mut blocks[next - first],
+                                    dc_ref,
+                                    &views,
+                                    base,
+                                    bufs,
+                                );
+                                measured = measured.max(got);
+                            } else {
+                                break;
+                            }
+                            next += 1;
+                        }
+                    }
+                    waiting.extend(next..end);
+                    (measured, waiting)
                 },
-                || {
-                    tail[..end - first]
-                        .par_iter_mut()
-                        .enumerate()
-                        .map_init(Scratch::default, |sc, (j, outs)| {
-                            self.block(first + j, outs, sc);
-                            self.means(outs)
-                        })
-                        .collect::<Vec<_>>()
+            )
+            .reduce(
+                || (Measured::default(), Vec::new()),
+                |(a, mut wa), (b, wb)| {
+                    wa.extend(wb);
+                    (a.max(b), wa)
                 },
             );
-            measured = measured.max(got);
-            done += ready;
-            means = new;
-            first = end;
+        drop(run_means);
+        // Every mean is in: the start and end values, then the blocks left.
+        for (c, e) in dc.est.iter().enumerate() {
+            dc.head[c] = Some(e.head_value(&means[c], 0));
+            dc.tail[c] = Some(e.tail_value(&means[c], 0));
         }
-        // What is left once every mean is in.
-        self.advance(&mut trackers, means, true, done, nblocks);
-        let tr = &trackers;
-        let got = per_block[done..nblocks]
+        let mut left = vec![false; nblocks];
+        for bi in waiting {
+            left[bi] = true;
+        }
+        let views: Vec<&[f64]> = means.iter().map(|m| &m[..]).collect();
+        let dc = &dc;
+        let got = per_block
             .par_iter_mut()
             .enumerate()
-            .map(|(j, outs)| self.finish_block(done + j, outs, Some(tr)))
+            .filter(|(bi, _)| left[*bi])
+            .map_init(Vec::new, |bufs, (bi, outs)| {
+                self.finish_dc_block(bi, outs, dc, &views, 0, bufs)
+            })
             .reduce(Measured::default, Measured::max);
         measured.max(got)
     }
@@ -814,11 +882,11 @@ impl<'a> RenderJob<'a> {
         let nch = self.srcs.len();
         let nblocks = self.nblocks();
         let batch = stream_batch();
-        let dc = self.fin.dc_block;
-        let r = finish::dc_block_len(self.fin.sample_rate);
-        let mut trackers = self.trackers();
-        // Rendered blocks waiting to be finished, finished blocks waiting to
-        // be handed out, and spare buffers.
+        let use_dc = self.fin.dc_block;
+        let mut dc = self.dc();
+        // The means kept: `means[c][i - mbase]` is mean `i` of channel `c`.
+        let mut means: Vec<Vec<f64>> = vec![Vec::new(); nch];
+        let mut mbase = 0;
         let mut pending: std::collections::VecDeque<(usize, Vec<Vec<f32>>)> = Default::default();
         let mut to_give: Vec<Vec<Vec<f32>>> = Vec::new();
         let mut spare: Vec<Vec<Vec<f32>>> = Vec::new();
@@ -862,7 +930,7 @@ impl<'a> RenderJob<'a> {
                                 })
                                 .collect();
                             self.block(bi, &mut outs, sc);
-                            if dc {
+                            if use_dc {
                                 (self.means(&outs), Measured::default())
                             } else {
                                 let m = self.finish_block(bi, &mut outs, None);
@@ -874,28 +942,62 @@ impl<'a> RenderJob<'a> {
             );
             spare.extend(given?);
             let last = first + n == nblocks;
-            if dc {
-                let done = pending.front().map_or(first, |(bi, _)| *bi);
-                let means = rendered.into_iter().map(|(m, _)| m).collect();
+            if use_dc {
+                for (ms, _) in rendered {
+                    for (m, new) in means.iter_mut().zip(ms) {
+                        m.extend(new);
+                    }
+                }
                 pending.extend(set.into_iter().enumerate().map(|(j, c)| (first + j, c)));
-                let ready = self.advance(&mut trackers, means, last, done, first + n);
+                let have = mbase + means[0].len();
+                let e0 = &dc.est[0];
+                for (c, e) in dc.est.iter().enumerate() {
+                    if dc.head[c].is_none() && have >= e.head_window().1 {
+                        dc.head[c] = Some(e.head_value(&means[c], mbase));
+                    }
+                    if last {
+                        dc.tail[c] = Some(e.tail_value(&means[c], mbase));
+                    }
+                }
+                // The blocks whose estimates can be made now, in order.
+                let ready = pending
+                    .iter()
+                    .take_while(|(bi, _)| {
+                        e0.block_window(*bi).1 <= have
+                            && dc.est.iter().enumerate().all(|(c, e)| {
+                                (!e.needs_head(*bi) || dc.head[c].is_some())
+                                    && (!e.needs_tail(*bi) || dc.tail[c].is_some())
+                            })
+                    })
+                    .count();
                 let mut now: Vec<(usize, Vec<Vec<f32>>)> = pending.drain(..ready).collect();
-                let tr = &trackers;
+                let views: Vec<&[f64]> = means.iter().map(|m| &m[..]).collect();
+                let dcr = &dc;
                 let got: Vec<Measured> = now
                     .par_iter_mut()
-                    .map(|(bi, chans)| {
+                    .map_init(Vec::new, |bufs, (bi, chans)| {
                         let mut outs: Vec<&mut [f32]> =
                             chans.iter_mut().map(|c| &mut c[..]).collect();
-                        let m = self.finish_block(*bi, &mut outs, Some(tr));
+                        let m = self.finish_dc_block(*bi, &mut outs, dcr, &views, mbase, bufs);
                         scale_all(chans);
                         m
                     })
                     .collect();
                 measured = got.into_iter().fold(measured, Measured::max);
-                if let Some(&(bi, _)) = pending.front() {
-                    let keep = (bi * BLOCK).saturating_sub(r) / r;
-                    trackers.iter_mut().for_each(|t| t.forget_before(keep));
+                // Forget the means that no block left (and no start value) reads.
+                let mut keep = pending
+                    .front()
+                    .map_or(have, |(bi, _)| e0.block_window(*bi).0);
+                for (c, e) in dc.est.iter().enumerate() {
+                    if dc.head[c].is_none() {
+                        keep = keep.min(e.head_window().0);
+                    }
                 }
+                let k = keep.saturating_sub(mbase).min(means[0].len());
+                for m in means.iter_mut() {
+                    m.drain(..k);
+                }
+                mbase += k;
                 to_give = now.into_iter().map(|(_, c)| c).collect();
             } else {
                 measured = rendered.iter().fold(measured, |m, (_, g)| m.max(*g));

@@ -295,7 +295,8 @@ fn subsonic_drift_is_removed() {
 
 #[test]
 fn dc_high_pass_is_the_same_for_any_block_split() {
-    use gar_core::finish::{DcTracker, block_means, dc_block_len, subtract_dc_block};
+    use gar_core::finish::{DcEstimator, block_means, dc_block_len, subtract_dc_block};
+    use gar_core::render::BLOCK;
     let sr = 48000;
     let mut r = rng(2);
     let x: Vec<f32> = noise(&mut r, 300_000, 0.5)
@@ -305,24 +306,28 @@ fn dc_high_pass_is_the_same_for_any_block_split() {
     let rl = dc_block_len(sr);
     let mut m = Vec::new();
     block_means(&x, rl, &mut m);
-    // The estimates do not depend on how the means are handed over.
-    let mut whole_t = DcTracker::new(sr, 300);
-    whole_t.push(&m);
-    whole_t.finish();
-    let mut parts_t = DcTracker::new(sr, 300);
-    let mut i = 0;
-    for len in [1usize, 3, 100, 7, 1000].iter().cycle() {
-        let j = (i + len).min(m.len());
-        parts_t.push(&m[i..j]);
-        i = j;
-        if i == m.len() {
-            break;
-        }
+    let est = DcEstimator::new(sr, 300, x.len());
+    assert_eq!(est.means_len(), m.len());
+    let (head, tail) = (est.head_value(&m, 0), est.tail_value(&m, 0));
+    // Each render block's estimates depend only on the means of its window,
+    // not on where the slice handed over starts.
+    let nblocks = x.len().div_ceil(BLOCK);
+    let mut buf = Vec::new();
+    let mut part = Vec::new();
+    for b in 0..nblocks {
+        let first = est.block_estimates(b, (&m, 0), head, tail, &mut buf);
+        let (lo, hi) = est.block_window(b);
+        let f2 = est.block_estimates(b, (&m[lo..hi], lo), head, tail, &mut part);
+        assert_eq!((first, &buf), (f2, &part), "block {b}");
     }
-    parts_t.finish();
-    assert_eq!(whole_t.estimates(), parts_t.estimates());
-    assert_eq!(whole_t.estimates().0.len(), m.len());
-    let dc = whole_t.estimates();
+    // The whole output's estimates: each block's own means' from its run.
+    let mut dc = vec![0f32; m.len()];
+    for b in 0..nblocks {
+        let first = est.block_estimates(b, (&m, 0), head, tail, &mut buf);
+        let (j0, j1) = est.block_means_range(b);
+        dc[j0..j1].copy_from_slice(&buf[j0 - first..j1 - first]);
+    }
+    let dc = (&dc[..], 0);
     let ramp: Vec<f32> = (0..1000).map(|k| k as f32 / 1000.0).collect();
     let mut whole = x.clone();
     subtract_dc_block(&mut whole, 0, dc, rl, &ramp);
@@ -338,4 +343,80 @@ fn dc_high_pass_is_the_same_for_any_block_split() {
     }
     assert_eq!(whole, parts);
     assert!(mean(&whole).abs() < 1e-3);
+}
+
+/// The DC estimate against its definition, computed directly in f64: the
+/// block means extended by the start value (before the first mean and over
+/// the fade-in) and the end value, convolved with the cubic B-spline kernel
+/// of four boxes of `M` means, divided by `M^4`.
+#[test]
+fn dc_estimates_equal_the_b_spline_kernel_over_the_extended_means() {
+    use gar_core::finish::{DcEstimator, block_means, dc_block_len};
+    use gar_core::render::BLOCK;
+    for (sr, skip, len) in [
+        (44100, 0usize, 200_000usize),
+        (48000, 5000, 150_000),
+        (96000, 300, 70_001),
+    ] {
+        let mut r = rng(sr as u64);
+        let x: Vec<f32> = noise(&mut r, len, 0.3)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + 0.2 * (i as f32 / 20_000.0).sin())
+            .collect();
+        let rl = dc_block_len(sr);
+        let mut m = Vec::new();
+        block_means(&x, rl, &mut m);
+        let n = m.len();
+        let fs = sr as f64 / rl as f64;
+        let big_m = (fs / 20.0).round() as usize;
+        let head_len = (0.05 * fs).round() as usize;
+        let s = skip.div_ceil(rl);
+        let head: f64 = m[s..s + head_len].iter().sum::<f64>() / head_len as f64;
+        let tail: f64 = m[n - head_len..].iter().sum::<f64>() / head_len as f64;
+        // The kernel: four boxes of M ones convolved.
+        let mut k = vec![1.0f64];
+        for _ in 0..4 {
+            let mut next = vec![0.0; k.len() + big_m - 1];
+            for (i, &v) in k.iter().enumerate() {
+                for j in 0..big_m {
+                    next[i + j] += v;
+                }
+            }
+            k = next;
+        }
+        let h = (k.len() - 1) / 2;
+        let ext = |i: isize| {
+            if i < s as isize {
+                head
+            } else if i >= n as isize {
+                tail
+            } else {
+                m[i as usize]
+            }
+        };
+        let want: Vec<f64> = (0..n as isize)
+            .map(|j| {
+                k.iter()
+                    .enumerate()
+                    .map(|(t, &c)| c * ext(j - h as isize + t as isize))
+                    .sum::<f64>()
+                    / (big_m as f64).powi(4)
+            })
+            .collect();
+        let est = DcEstimator::new(sr, skip, len);
+        let (hv, tv) = (est.head_value(&m, 0), est.tail_value(&m, 0));
+        let mut buf = Vec::new();
+        for b in 0..len.div_ceil(BLOCK) {
+            let first = est.block_estimates(b, (&m, 0), hv, tv, &mut buf);
+            for (i, &e) in buf.iter().enumerate() {
+                let w = want[first + i];
+                assert!(
+                    (e as f64 - w).abs() < 1e-6,
+                    "sr {sr}, block {b}, estimate {}: {e} against {w}",
+                    first + i
+                );
+            }
+        }
+    }
 }
