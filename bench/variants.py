@@ -4,7 +4,8 @@
     python3 bench/variants.py [--runs 7] [--gar target/release/gar] IN \\
         "rms=--preset self-remix --score rms" "centroid=--preset self-remix --score centroid"
 
-Each variant is `LABEL=FLAGS`; every run is `gar render IN -o OUT --quiet --seed 1 FLAGS`
+Each variant is `LABEL=FLAGS` (or `LABEL@BINARY=FLAGS`, to compare two builds of gar in one
+run, e.g. `old@/tmp/gar-old=--preset cloud`); every run is `gar render IN -o OUT --quiet --seed 1 FLAGS`
 with OUT removed first (so no run replaces a file, which would add an fsync), the
 variants alternating within each repetition. Prints, per variant, the median wall time,
 the median CPU time (user + system of the child, from getrusage), both as ratios to the
@@ -28,18 +29,19 @@ def main():
         label, sep, flags = v.partition("=")
         if not sep:
             sys.exit(f"variants.py: {v!r} is not LABEL=FLAGS")
-        variants.append((label, flags.split()))
+        label, _, binary = label.partition("@")
+        variants.append((label, flags.split(), binary or a.gar))
     out = os.path.join(tempfile.mkdtemp(prefix="gar-variants-"), "out.wav")
-    wall = {l: [] for l, _ in variants}
-    cpu = {l: [] for l, _ in variants}
+    wall = {l: [] for l, _, _ in variants}
+    cpu = {l: [] for l, _, _ in variants}
     load0 = os.getloadavg()
     for _ in range(a.runs):
-        for label, flags in variants:
+        for label, flags, binary in variants:
             if os.path.exists(out):
                 os.remove(out)
             r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
-            subprocess.run([a.gar, "render", a.input, "-o", out, "--quiet", "--seed", "1", *flags], check=True)
+            subprocess.run([binary, "render", a.input, "-o", out, "--quiet", "--seed", "1", *flags], check=True)
             t1 = time.perf_counter()
             r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             wall[label].append(t1 - t0)
@@ -51,7 +53,7 @@ def main():
     print(f"# {a.input}, {a.runs} runs per variant (medians); load average {load0[0]:.2f} before, {load1[0]:.2f} after")
     print("| variant | flags | wall ms | ratio | CPU ms | ratio |")
     print("|---|---|---|---|---|---|")
-    for label, flags in variants:
+    for label, flags, _ in variants:
         w, c = statistics.median(wall[label]), statistics.median(cpu[label])
         print(f"| {label} | `{' '.join(flags)}` | {w * 1000:.0f} | {w / bw:.2f} | {c * 1000:.0f} | {c / bc:.2f} |")
 

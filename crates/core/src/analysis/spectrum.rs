@@ -80,8 +80,9 @@ pub struct Spectrum {
     /// The packed half-length signal `x[2j] + i x[2j+1]`, then its transform.
     z: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
-    /// `|X_k|^2`, unfloored.
-    pub power: Vec<f64>,
+    /// `|X_k|^2`, unfloored, in f32 (the transform's own precision: half
+    /// the stores of f64, and the flatness reads four bins per vector).
+    pub power: Vec<f32>,
     /// `|X_k|`, in f32 (the transform's own precision): the square roots
     /// in f32 cost half of f64's, and the drivers sum them in f64.
     pub mag: Vec<f32>,
@@ -124,7 +125,7 @@ impl Spectrum {
         let Some(fft) = &self.plan.half else {
             // n = 1: the one bin is the one windowed sample.
             let v = x.first().zip(w.first()).map_or(0.0, |(a, b)| a * b);
-            self.power[0] = f64::from(v) * f64::from(v);
+            self.power[0] = v * v;
             self.mag[0] = v.abs();
             return;
         };
@@ -160,12 +161,12 @@ impl Spectrum {
         let tw = &self.plan.twiddles[..=m];
         let (power, mag) = (&mut self.power[..=m], &mut self.mag[..=m]);
         let mut put = |k: usize, re: f32, im: f32| {
+            let q = re * re + im * im;
             if P {
-                let (r, i) = (f64::from(re), f64::from(im));
-                power[k] = r * r + i * i;
+                power[k] = q;
             }
             if M {
-                mag[k] = (re * re + im * im).sqrt();
+                mag[k] = q.sqrt();
             }
         };
         let z0 = z[0];
