@@ -14,24 +14,37 @@
 //! +36% (`gar render ... --normalize loudness`, BENCHMARKS.md, "Levels and
 //! DC"). The recursion of a filter cannot be vectorised along time, but
 //! independent stretches of time can: this module runs [`LANES`] chunks of
-//! the signal side by side in plain `[f64; LANES]` arrays, which LLVM turns
-//! into vector instructions, and the chunk groups in parallel. Measured in
-//! one run on this 2-core machine under load (`cargo run --release -p
-//! gar-core --example loudness_bench 5 1`, 10 minutes of mono): 2.7 ns per
-//! sample on one thread against the crate's 13.3 ns (the same value to
-//! 7e-11 LU); figures in BENCHMARKS.md.
+//! the signal side by side in plain `[f32; LANES]` arrays, which LLVM turns
+//! into vector instructions (baseline x86-64 SSE2: four f32 per register,
+//! so 12 lanes are three registers per state), and the chunk groups in
+//! parallel. The filter runs in f32 (it ran in f64, eight lanes, until
+//! 2026-12-01: 2.5-2.8 ns per sample on one thread); measured in one run on
+//! this 2-core machine under load (`cargo run --release -p gar-core
+//! --example loudness_bench 9 1`, 10 minutes of mono): 1.3 ns per sample on
+//! one thread against the f64 version's 2.8 and the crate's 13.2, the same
+//! value as the crate's to 1.3e-6 LU; figures in BENCHMARKS.md.
 //!
 //! # Method
 //!
 //! 1. K-weighting: the two biquads of BS.1770 (a high shelf of +4 dB near
 //!    1682 Hz, a high-pass near 38 Hz), designed for the sample rate from
 //!    their analogue prototypes by the bilinear transform with the constants
-//!    libebur128 uses ([`k_weighting_stages`]), run in cascade, each in
-//!    direct form II (libebur128 multiplies them into one fourth-order
-//!    filter, [`k_weighting`]; the cascade takes fewer operations, and the
-//!    high-pass's numerator `1, -2, 1` none).
+//!    libebur128 uses ([`k_weighting_stages`]), run in cascade, in f32
+//!    (libebur128 multiplies them into one fourth-order filter,
+//!    [`k_weighting`], and runs it in f64). Each biquad runs in a delta
+//!    form (states: the direct form II state and its first difference; the
+//!    coefficients `1 + a1 + a2`, `a2`, and two of the numerator, see
+//!    `Coef`): the poles near 1 of the 38 Hz high-pass are then exact to f32
+//!    precision (`1 + a1 + a2` taken from `a1, a2` rounded to f32, as a
+//!    direct form would have it, reads a 20 Hz sine at 96 kHz 0.03 LU
+//!    off), and no state is the large, cancelling sum a direct form
+//!    carries at low frequencies. Against the crate: within 2e-4 LU for
+//!    sines of 20 Hz to 10 kHz at 8 to 192 kHz, with DC offsets and loud
+//!    25 Hz rumble (`tests/loudness.rs`).
 //! 2. The squares of the filtered samples are summed per 100 ms step
-//!    (`(sr + 5) / 10` frames; a last incomplete step is not used).
+//!    (`(sr + 5) / 10` frames; a last incomplete step is not used): in f32
+//!    over runs of [`RUN`] samples, the runs' sums in f32 per step (about
+//!    1e-5 relative at worst, 4e-5 dB), the steps in f64.
 //! 3. A gating block is four consecutive steps (400 ms, 75% overlap): its
 //!    energy is the sum over channels of `weight x (sum of its steps)`,
 //!    divided by its length. The weights are BS.1770's, from the default
@@ -46,25 +59,26 @@
 //! Chunks: the steps are cut into chunks of [`CHUNK_STEPS`] steps on a grid
 //! fixed from frame 0 (it depends on the length only, not on the thread
 //! count); [`LANES`] consecutive chunks form a group, filtered side by side.
-//! Every chunk's filter starts at rest [`WARM_STEPS`] steps before the chunk
-//! (200 ms; silence before frame 0) and runs through them uncounted: the
+//! Every chunk's filter starts at rest [`WARM_STEPS`] step before the chunk
+//! (100 ms; silence before frame 0) and runs through it uncounted: the
 //! filter's slowest mode (the 38 Hz high-pass, a double pole) has decayed by
-//! `e^-48` by then, so the chunk's state is the continuous filter's to
-//! double precision. The gating blocks that straddle a chunk boundary are
-//! made from the steps of both chunks, so the set of blocks is a single
-//! meter's. Each lane computes exactly what a scalar filter would (no fused
-//! multiply-add; one accumulator per step and lane, in order), so the
-//! result does not depend on how chunks are grouped or which thread runs
-//! them, and [`LoudnessStream`] gets the same bits block by block.
+//! about `24 e^-24` (1e-9) by then, far below f32 precision, so the chunk's
+//! state is the continuous filter's. The gating blocks that straddle a chunk
+//! boundary are made from the steps of both chunks, so the set of blocks is
+//! a single meter's. Each lane computes exactly what a scalar filter would
+//! (no fused multiply-add; one accumulator per run, step and lane, in
+//! order), so the result does not depend on how chunks are grouped or which
+//! thread runs them, and [`LoudnessStream`] gets the same bits block by
+//! block.
 
 use rayon::prelude::*;
 
 /// Chunks filtered side by side (one group).
-pub const LANES: usize = 8;
+pub const LANES: usize = 12;
 /// 100 ms steps per chunk (3 s).
 pub const CHUNK_STEPS: usize = 30;
 /// Warm-up before each chunk, 100 ms steps.
-pub const WARM_STEPS: usize = 2;
+pub const WARM_STEPS: usize = 1;
 /// Most channels measured (libebur128's limit).
 const MAX_CHANNELS: usize = 64;
 
@@ -168,12 +182,94 @@ impl Grid {
     }
 }
 
+/// The K-weighting in the form [`filter_step`] runs, in f32: each biquad
+/// `(b0 + b1 z^-1 + b2 z^-2) / (1 + a1 z^-1 + a2 z^-2)` with states `w`
+/// (the direct form II state one sample back) and `d` (its last
+/// difference), coefficients `e = 1 + a1 + a2`, `a2`, `b0` and
+/// `k = b0 - b2 - b0 (1 - a2)`. Per sample: `p = e w`, `q = x - p`,
+/// `d' = a2 d + q`, `w' = w + d'`, output `y = (b0 q + p) + k d` (the
+/// shelf passes DC at 0 dB, so `b0 + b1 + b2 = e`); for the high-pass
+/// (`1, -2, 1`) `y = d' - d`. The coefficient `e`, near 0, keeps the poles
+/// near 1 exact to f32 precision, which `a1, a2` near `-2, 1` in f32 would
+/// not.
+#[derive(Clone, Copy, Debug)]
+struct Coef {
+    se: f32,
+    sa2: f32,
+    sb0: f32,
+    sk: f32,
+    he: f32,
+    ha2: f32,
+}
+
+impl Coef {
+    fn new(rate: f64) -> Coef {
+        let (pb, pa, ra) = k_weighting_stages(rate);
+        let se = 1.0 + pa[1] + pa[2];
+        Coef {
+            se: se as f32,
+            sa2: pa[2] as f32,
+            sb0: pb[0] as f32,
+            sk: (pb[0] - pb[2] - pb[0] * (1.0 - pa[2])) as f32,
+            he: (1.0 + ra[1] + ra[2]) as f32,
+            ha2: ra[2] as f32,
+        }
+    }
+}
+
+/// Samples whose squares are summed before the sum is added to the step's
+/// (both in f32; the steps' energies are f64).
+pub const RUN: usize = 32;
+
+/// One step of the K-weighting in [`LANES`] lanes: lane `k` filters
+/// `sl[k]` (all of the same length) from state `st[.][k]`; returns the sums
+/// of the squares of the output, per lane. (Kept out of line: the lanes stay
+/// in vector registers, which they do not when LLVM sees the callers'
+/// per-lane bookkeeping.)
+#[inline(never)]
+#[allow(clippy::needless_range_loop)] // `i` indexes every lane's slice
+fn filter_step(c: &Coef, sl: &[&[f32]; LANES], st: &mut [[f32; LANES]; 4]) -> [f32; LANES] {
+    let n = sl[0].len();
+    let sl: [&[f32]; LANES] = std::array::from_fn(|k| &sl[k][..n]);
+    // The state as four local arrays (registers); the lanes' samples read
+    // side by side, sample by sample (a transposition on the fly).
+    let [mut sw, mut sd, mut hw, mut hd] = *st;
+    let mut acc = [0f32; LANES];
+    for r0 in (0..n).step_by(RUN) {
+        let mut a = [0f32; LANES];
+        for i in r0..(r0 + RUN).min(n) {
+            let v: [f32; LANES] = std::array::from_fn(|k| sl[k][i]);
+            for k in 0..LANES {
+                // The shelf.
+                let p = c.se * sw[k];
+                let q = v[k] - p;
+                let r = c.sa2 * sd[k];
+                let u = (c.sb0 * q + p) + c.sk * sd[k];
+                sd[k] = r + q;
+                sw[k] += sd[k];
+                // The high-pass.
+                let q = u - c.he * hw[k];
+                let r = c.ha2 * hd[k];
+                let d = r + q;
+                let y = d - hd[k];
+                hd[k] = d;
+                hw[k] += d;
+                a[k] += y * y;
+            }
+        }
+        for k in 0..LANES {
+            acc[k] += a[k];
+        }
+    }
+    *st = [sw, sd, hw, hd];
+    acc
+}
+
 /// The K-weighted energy (sum of squares) of every 100 ms step of group
 /// `g` of one channel. `x` holds the channel's frames from frame `off` on
 /// (at least the frames the group reads); `out` receives the group's step
 /// energies in order.
-fn group_energies(x: &[f32], off: usize, grid: &Grid, g: usize, coef: &Coef, out: &mut [f64]) {
-    let (pb, pa, ra) = coef;
+fn group_energies(x: &[f32], off: usize, grid: &Grid, g: usize, c: &Coef, out: &mut [f64]) {
     let n = grid.step;
     let steps = grid.group_steps(g);
     debug_assert_eq!(out.len(), steps.len());
@@ -181,53 +277,25 @@ fn group_energies(x: &[f32], off: usize, grid: &Grid, g: usize, coef: &Coef, out
     // Lane k filters chunk `g * LANES + k`: steps `s0 + k C ..`, warmed up on
     // the `WARM_STEPS` steps before (silence before frame 0).
     let s0 = steps.start as isize;
-    let mut w = [[0f64; LANES]; 4];
-    let mut tile = vec![[0f64; LANES]; n];
+    let mut st = [[0f32; LANES]; 4];
     for t in 0..WARM_STEPS + CHUNK_STEPS {
         let step_of = |k: usize| s0 + (k * CHUNK_STEPS + t) as isize - WARM_STEPS as isize;
         let sl: [&[f32]; LANES] = std::array::from_fn(|k| {
             let s = step_of(k);
             if s < 0 || s as usize >= steps.end {
-                &zeros[..]
+                &zeros[..n]
             } else {
                 let f = s as usize * n - off;
                 &x[f..f + n]
             }
         });
-        // The lanes' samples side by side (a transposition), then the filter
-        // over them with no bounds checks.
-        for (i, v) in tile.iter_mut().enumerate() {
-            *v = std::array::from_fn(|k| sl[k][i] as f64);
-        }
-        let mut acc = [0f64; LANES];
-        // The state as four local arrays (registers), rotated by renaming.
-        let [mut s1, mut s2, mut t1, mut t2] = w;
-        for v in &tile {
-            // The shelf, direct form II: state s.
-            let mut w0 = [0f64; LANES];
-            let mut u = [0f64; LANES];
-            for k in 0..LANES {
-                w0[k] = v[k] - pa[1] * s1[k] - pa[2] * s2[k];
-                u[k] = pb[0] * w0[k] + pb[1] * s1[k] + pb[2] * s2[k];
-            }
-            // The high-pass, direct form II: state t, numerator 1, -2, 1.
-            let mut v0 = [0f64; LANES];
-            for k in 0..LANES {
-                v0[k] = u[k] - ra[1] * t1[k] - ra[2] * t2[k];
-                let y = (v0[k] + t2[k]) - (t1[k] + t1[k]);
-                acc[k] += y * y;
-            }
-            s2 = s1;
-            s1 = w0;
-            t2 = t1;
-            t1 = v0;
-        }
-        w = [s1, s2, t1, t2];
+        let acc = filter_step(c, &sl, &mut st);
         // A state decaying in silence would become subnormal (slow on most
         // CPUs; libebur128 flushes it to zero): far below any audible level,
-        // it is zero.
-        for v in w.iter_mut().flatten() {
-            if v.abs() < 1e-100 {
+        // it is zero. (The slowest mode decays by about e^-24 per step, so a
+        // state above the threshold stays normal through the next step.)
+        for v in st.iter_mut().flatten() {
+            if v.abs() < 1e-20 {
                 *v = 0.0;
             }
         }
@@ -235,14 +303,12 @@ fn group_energies(x: &[f32], off: usize, grid: &Grid, g: usize, coef: &Coef, out
             for (k, &e) in acc.iter().enumerate() {
                 let s = step_of(k);
                 if s >= s0 && (s as usize) < steps.end {
-                    out[s as usize - steps.start] = e;
+                    out[s as usize - steps.start] = e as f64;
                 }
             }
         }
     }
 }
-
-type Coef = ([f64; 3], [f64; 3], [f64; 3]);
 
 /// The gated loudness of per-channel step energies (all the same length).
 fn gate(energies: &[Vec<f64>], weights: &[f64], step: usize) -> Option<f64> {
@@ -294,7 +360,7 @@ pub fn loudness(chs: &[&[f32]], sr: u32) -> Option<f64> {
         return None;
     }
     let grid = Grid::new(len, sr);
-    let coef = k_weighting_stages(sr as f64);
+    let coef = Coef::new(sr as f64);
     let weights = channel_weights(chs.len());
     let group = CHUNK_STEPS * LANES;
     let mut energies: Vec<Vec<f64>> = chs.iter().map(|_| vec![0.0; grid.steps]).collect();
@@ -312,7 +378,7 @@ pub fn loudness(chs: &[&[f32]], sr: u32) -> Option<f64> {
 /// [`loudness`] measured from frames handed over in order, in blocks of any
 /// size (the streamed render's pass): the same chunks and groups, so the
 /// same value as [`loudness`] on the whole output of `len` frames, bit for
-/// bit. It holds one group of frames per channel (24.2 s).
+/// bit. It holds one group of frames per channel (36.1 s).
 pub struct LoudnessStream {
     sr: u32,
     len: usize,
@@ -336,7 +402,7 @@ impl LoudnessStream {
             len,
             pos: 0,
             grid,
-            coef: k_weighting_stages(sr.max(16) as f64),
+            coef: Coef::new(sr.max(16) as f64),
             weights: channel_weights(channels),
             buf: vec![Vec::new(); channels],
             buf_start: 0,
