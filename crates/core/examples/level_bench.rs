@@ -1,12 +1,18 @@
 //! What the DC high-pass and the loudness option cost on a 10-minute render.
 //!
-//! `cargo run --release -p gar-core --example level_bench [RUNS]`
+//! `cargo run --release -p gar-core --example level_bench [RUNS] [warm]`
 //!
 //! The input is the committed CC0 recording `testdata/stereo_guit_em9_44k.flac`
 //! (9.97 s, mixed to mono), looped to 10 minutes. For each preset it times
 //! `render_prepared_unscaled` (render and every finishing step, no I/O) with the
 //! DC high-pass off, on (the default), and on with `--normalize loudness`,
 //! interleaved run by run, and prints medians and ratios to the first.
+//!
+//! With `warm`, every run renders into the same buffers
+//! (`render_prepared_into`, which also applies the level gain) instead of
+//! new ones: the kernel's zeroing of fresh pages, about half of a render's
+//! CPU time on the project's virtual machines and the same with or without
+//! these options, then no longer blurs what the options themselves cost.
 
 use gar_core::{Normalize, Params, Preset};
 use std::time::Instant;
@@ -16,6 +22,7 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(7);
+    let warm = std::env::args().nth(2).is_some_and(|a| a == "warm");
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../testdata/stereo_guit_em9_44k.flac"
@@ -27,7 +34,9 @@ fn main() {
     let n = 600 * sr as usize;
     let x: Vec<f32> = (0..n).map(|i| mono[i % mono.len()]).collect();
     let src: [&[f32]; 1] = [&x];
-    println!("10 min mono {sr} Hz, {runs} runs per cell (median ms)");
+    let mut buf = vec![0f32; n];
+    let how = if warm { "into reused buffers" } else { "into new buffers" };
+    println!("10 min mono {sr} Hz, {runs} runs per cell (median ms), {how}");
     println!("| preset | DC off | DC on (default) | ratio | DC on + loudness | ratio |");
     println!("|---|---|---|---|---|---|");
     for preset in [Preset::SelfRemix, Preset::MotifExtract, Preset::Cloud] {
@@ -51,9 +60,16 @@ fn main() {
         for _ in 0..runs {
             for (p, t) in prepared.iter().zip(times.iter_mut()) {
                 let t0 = Instant::now();
-                let out = gar_core::render_prepared_unscaled(p, &src);
-                t.push(t0.elapsed().as_secs_f64() * 1e3);
-                drop(out);
+                if warm {
+                    let len = p.settings.output_len();
+                    let mut outs: [&mut [f32]; 1] = [&mut buf[..len]];
+                    gar_core::render_prepared_into(p, &src, &mut outs);
+                    t.push(t0.elapsed().as_secs_f64() * 1e3);
+                } else {
+                    let out = gar_core::render_prepared_unscaled(p, &src);
+                    t.push(t0.elapsed().as_secs_f64() * 1e3);
+                    drop(out);
+                }
             }
         }
         let med: Vec<f64> = times
