@@ -6,26 +6,16 @@
 //! apply) these cases run gar as `nobody` through `setpriv`, and are skipped, saying
 //! why, when that is not possible.
 
+mod common;
+
+use common::{GAR, gar_process, is_root, s, stderr, write_tone_with_clicks};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tempfile::TempDir;
 
-const GAR: &str = env!("CARGO_BIN_EXE_gar");
-
-fn gar() -> Command {
-    let mut c = Command::new(GAR);
-    c.env_remove("GAR_STREAM").env_remove("GAR_MAX_MEMORY");
-    c
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+/// Cleared for every run, so that the caller's own settings cannot change it.
+const UNSET: &[&str] = &["GAR_STREAM", "GAR_MAX_MEMORY"];
 
 /// Every entry under `dir`, recursively, relative to it, sorted.
 fn tree(dir: &Path) -> Vec<String> {
@@ -42,24 +32,6 @@ fn tree(dir: &Path) -> Vec<String> {
     }
     v.sort();
     v
-}
-
-/// One second of a 16-bit mono tone with clicks.
-fn write_input(path: &Path) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 22050,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..22050 {
-        let t = i as f64 / 22050.0;
-        let x = 0.3 * (t * 330.0 * std::f64::consts::TAU).sin()
-            + 0.6 * (-(t * 4.0).fract() * 30.0).exp() * (t * 1800.0 * std::f64::consts::TAU).sin();
-        w.write_sample((x * 30000.0) as i16).unwrap();
-    }
-    w.finalize().unwrap();
 }
 
 /// The side-file flags, each pointing into `dir`.
@@ -124,19 +96,10 @@ fn a_side_file_in_a_missing_folder_writes_nothing() {
     let work = dir.path().join("work");
     fs::create_dir(&work).unwrap();
     let input = work.join("in.wav");
-    write_input(&input);
+    write_tone_with_clicks(&input, 1, 1.0); // mono, 1 s
     let missing = dir.path().join("no-such-folder");
-    let run = |args: &[String]| gar().args(args).output().unwrap();
+    let run = |args: &[String]| gar_process(UNSET).args(args).output().unwrap();
     refuse_all(&run, &input, &work, &missing, "does not exist");
-}
-
-/// Whether this process is root (permissions do not apply to it).
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false)
 }
 
 #[cfg(unix)]
@@ -151,7 +114,7 @@ fn a_side_file_in_a_read_only_folder_writes_nothing() {
     fs::create_dir(&work).unwrap();
     fs::set_permissions(&work, fs::Permissions::from_mode(0o777)).unwrap();
     let input = work.join("in.wav");
-    write_input(&input);
+    write_tone_with_clicks(&input, 1, 1.0); // mono, 1 s
     fs::set_permissions(&input, fs::Permissions::from_mode(0o644)).unwrap();
     let ro = d.join("read-only");
     fs::create_dir(&ro).unwrap();
@@ -166,7 +129,7 @@ fn a_side_file_in_a_read_only_folder_writes_nothing() {
                 .output()
                 .unwrap()
         } else {
-            gar().args(args).output().unwrap()
+            gar_process(UNSET).args(args).output().unwrap()
         }
     };
     if root {
@@ -204,7 +167,7 @@ fn an_existing_side_file_is_refused_before_any_work() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let input = d.join("in.wav");
-    write_input(&input);
+    write_tone_with_clicks(&input, 1, 1.0); // mono, 1 s
     let side = d.join("side");
     fs::create_dir(&side).unwrap();
     for (name, flags) in side_files(&side) {
@@ -214,7 +177,7 @@ fn an_existing_side_file_is_refused_before_any_work() {
             _ => PathBuf::from(flags.last().unwrap()),
         };
         fs::write(&existing, b"mine").unwrap();
-        let o = gar()
+        let o = gar_process(UNSET)
             .args(["render", s(&input), "-o", s(&d.join("out.wav"))])
             .args(&flags)
             .output()
@@ -233,14 +196,14 @@ fn two_flags_naming_one_file_are_a_usage_error() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let input = d.join("in.wav");
-    write_input(&input);
+    write_tone_with_clicks(&input, 1, 1.0); // mono, 1 s
     let cases: &[&[&str]] = &[
         &["-o", "x.json", "--report", "x.json"],
         &["-o", "o.wav", "--report", "./r.svg", "--plot", "r.svg"],
         &["-o", "o.wav", "--report", "t.plan.csv", "--csv", "t"],
     ];
     for args in cases {
-        let o = gar()
+        let o = gar_process(UNSET)
             .current_dir(d)
             .args(["render", "in.wav"])
             .args(*args)
@@ -258,8 +221,8 @@ fn every_file_is_written_when_all_can_be() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let input = d.join("in.wav");
-    write_input(&input);
-    let o = gar()
+    write_tone_with_clicks(&input, 1, 1.0); // mono, 1 s
+    let o = gar_process(UNSET)
         .current_dir(d)
         .args(["render", "in.wav", "-o", "o.wav", "--report", "r.json"])
         .args(["--plot", "p.svg", "--csv", "t", "--seed", "2"])
@@ -284,7 +247,7 @@ fn every_file_is_written_when_all_can_be() {
         assert_eq!(out.lines().filter(|l| *l == line).count(), 1, "{out}");
     }
     // analyze: no WAV, the same side files.
-    let o = gar()
+    let o = gar_process(UNSET)
         .current_dir(d)
         .args(["analyze", "in.wav", "--json", "a.json", "--csv", "a", "-q"])
         .output()

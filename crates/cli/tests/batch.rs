@@ -2,35 +2,27 @@
 //! depend on --jobs or --shard, resuming, manifests, failures that stay their own,
 //! and clear errors for bad batches.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{gar, gar_process, json, write_wav16};
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
-fn gar() -> Command {
-    let mut c = Command::cargo_bin("gar").expect("gar binary");
-    c.env_remove("GAR_STREAM").env_remove("GAR_MAX_MEMORY");
-    c
-}
+/// Cleared for the runs made with [`gar`], so that the caller's own settings cannot
+/// change them.
+const UNSET: &[&str] = &["GAR_STREAM", "GAR_MAX_MEMORY"];
 
 /// A 2 s mono 16-bit WAV whose clicks depend on `k`.
 fn write_source(path: &Path, k: u32) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..32_000u32 {
+    write_wav16(path, 1, 16_000, 32_000, |i, _| {
+        let i = i as u32;
         let click = (-f64::from(i % (3_000 + 700 * k)) / 200.0).exp();
         let tone = 0.05 * (f64::from(i) * 0.07 * f64::from(k + 1)).sin();
-        w.write_sample(((click * 0.7 + tone) * 30_000.0) as i16)
-            .unwrap();
-    }
-    w.finalize().unwrap();
+        ((click * 0.7 + tone) * 30_000.0) as i16
+    });
 }
 
 /// in/a.wav, in/sub/b.wav, in/sub/deeper/c.wav, in/notes.txt.
@@ -44,11 +36,7 @@ fn corpus(dir: &Path) -> PathBuf {
 }
 
 fn batch(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
-    gar().current_dir(dir).arg("batch").args(args).assert()
-}
-
-fn summary(path: &Path) -> Value {
-    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+    gar(UNSET).current_dir(dir).arg("batch").args(args).assert()
 }
 
 fn outputs(out: &Path) -> Vec<(String, Vec<u8>)> {
@@ -104,7 +92,7 @@ fn a_folder_is_mirrored_with_sidecars_and_per_file_seeds() {
         .map(|x| x.0)
         .collect();
     assert_eq!(names, ["a.wav", "sub/b.wav", "sub/deeper/c.wav"]);
-    let s = summary(&t.path().join("s.json"));
+    let s = json(&t.path().join("s.json"));
     assert_eq!(s["ok"], 3);
     assert_eq!(s["failed"], 0);
     for f in s["files"].as_array().unwrap() {
@@ -113,7 +101,7 @@ fn a_folder_is_mirrored_with_sidecars_and_per_file_seeds() {
         assert_eq!(f["seed"].as_u64(), Some(seed), "{rel}");
         // The batch's output is `gar render` of that file with that seed.
         let solo = t.path().join(format!("solo-{}.wav", rel.replace('/', "_")));
-        gar()
+        gar(UNSET)
             .current_dir(t.path())
             .args(["render", &format!("in/{rel}"), "-o"])
             .arg(&solo)
@@ -123,11 +111,11 @@ fn a_folder_is_mirrored_with_sidecars_and_per_file_seeds() {
         let out = t.path().join("out").join(rel);
         assert!(fs::read(&out).unwrap() == fs::read(&solo).unwrap(), "{rel}");
         // The sidecar records preset and seed, and is a params file that repeats it.
-        let side: Value = summary(&out.with_extension("gar.json"));
+        let side: Value = json(&out.with_extension("gar.json"));
         assert_eq!(side["preset"], "cloud");
         assert_eq!(side["seed"].as_u64(), Some(seed));
         let again = t.path().join("again.wav");
-        gar()
+        gar(UNSET)
             .current_dir(t.path())
             .args(["render", &format!("in/{rel}"), "--force", "-q", "-o"])
             .arg(&again)
@@ -187,8 +175,8 @@ fn results_do_not_depend_on_jobs_or_shards() {
     );
     // The shards split the sorted list: 2 + 1 jobs, none twice.
     let (s1, s2) = (
-        summary(&t.path().join("1.json")),
-        summary(&t.path().join("2.json")),
+        json(&t.path().join("1.json")),
+        json(&t.path().join("2.json")),
     );
     assert_eq!(
         (s1["jobs"].as_u64(), s2["jobs"].as_u64()),
@@ -227,7 +215,7 @@ fn a_bad_file_fails_alone_and_the_status_says_so() {
         .map(|x| x.0)
         .collect();
     assert_eq!(names, ["a.wav", "sub/b.wav", "sub/deeper/c.wav"]);
-    let s = summary(&t.path().join("s.json"));
+    let s = json(&t.path().join("s.json"));
     assert_eq!((s["ok"].as_u64(), s["failed"].as_u64()), (Some(3), Some(1)));
     let bad: Vec<&Value> = s["files"]
         .as_array()
@@ -275,7 +263,7 @@ fn skip_existing_resumes_and_notices_changed_parameters() {
     fs::remove_file(t.path().join("out/sub/b.wav")).unwrap();
     fs::remove_file(t.path().join("out/sub/deeper/c.gar.json")).unwrap();
     run(&["--skip-existing"]).code(1);
-    let s = summary(&t.path().join("s.json"));
+    let s = json(&t.path().join("s.json"));
     let status: Vec<&str> = s["files"]
         .as_array()
         .unwrap()
@@ -288,7 +276,7 @@ fn skip_existing_resumes_and_notices_changed_parameters() {
     assert!(outputs(&t.path().join("out")) == before);
     // Other parameters: nothing is skipped.
     run(&["--skip-existing", "--force", "--alpha", "9"]).success();
-    let s = summary(&t.path().join("s.json"));
+    let s = json(&t.path().join("s.json"));
     assert_eq!(s["ok"], 3);
     assert!(outputs(&t.path().join("out")) != before);
 }
@@ -323,12 +311,12 @@ fn a_manifest_gives_each_job_its_own_output_and_parameters() {
         .map(|x| x.0)
         .collect();
     assert_eq!(names, ["sub/b.wav", "x/first.wav"]);
-    let first: Value = summary(&t.path().join("out/x/first.gar.json"));
+    let first: Value = json(&t.path().join("out/x/first.gar.json"));
     assert_eq!(
         (first["preset"].as_str(), first["seed"].as_u64()),
         (Some("motif-extract"), Some(12))
     );
-    let b: Value = summary(&t.path().join("out/sub/b.gar.json"));
+    let b: Value = json(&t.path().join("out/sub/b.gar.json"));
     assert_eq!(b["params"]["alpha"], "1..20");
     assert_eq!(
         b["seed"].as_u64(),
@@ -412,8 +400,8 @@ fn an_interrupted_batch_resumes_to_the_same_bytes() {
         "in", "--seed", "21", "--preset", "shimmer", "-q", "--jobs", "1",
     ];
     batch(t.path(), &[&common[..], &["--out-dir", "clean"]].concat()).success();
-    let bin = assert_cmd::cargo::cargo_bin("gar");
-    let mut child = std::process::Command::new(bin)
+    // A child to interrupt, with the caller's environment as it is (nothing unset).
+    let mut child = gar_process(&[])
         .current_dir(t.path())
         .arg("batch")
         .args(common)

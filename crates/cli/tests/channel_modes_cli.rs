@@ -2,27 +2,18 @@
 //! file set per channel, the report's `channels[]` and `plan.pan`, the
 //! summary lines, the usage errors and the clamp.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{gar, json, write_wav16};
 use std::fs;
 use std::path::Path;
 use tempfile::TempDir;
-
-fn gar() -> Command {
-    Command::cargo_bin("gar").expect("gar binary")
-}
 
 const SR: u32 = 22_050;
 
 /// A 16-bit WAV of `channels` channels, 3.5 s: quiet noise, with loud
 /// bursts in the left channel at 1 s and 3 s and in the right at 2 s.
 fn write_source(path: &Path, channels: u16) {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: SR,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
     let mut state = 0x1234_5678u32;
     let mut noise = move || {
         state ^= state << 13;
@@ -31,19 +22,12 @@ fn write_source(path: &Path, channels: u16) {
         state as f64 / u32::MAX as f64 * 2.0 - 1.0
     };
     let burst = |t: f64, at: &[f64]| at.iter().any(|&b| t >= b && t < b + 0.15);
-    for i in 0..(3.5 * SR as f64) as usize {
+    write_wav16(path, channels, SR, (3.5 * SR as f64) as usize, |i, c| {
         let t = i as f64 / SR as f64;
-        for c in 0..channels {
-            let at: &[f64] = if c == 0 { &[1.0, 3.0] } else { &[2.0] };
-            let amp = if burst(t, at) { 0.8 } else { 0.02 };
-            w.write_sample((amp * noise() * 32000.0) as i16).unwrap();
-        }
-    }
-    w.finalize().unwrap();
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+        let at: &[f64] = if c == 0 { &[1.0, 3.0] } else { &[2.0] };
+        let amp = if burst(t, at) { 0.8 } else { 0.02 };
+        (amp * noise() * 32000.0) as i16
+    });
 }
 
 fn header(path: &Path) -> Vec<String> {
@@ -68,7 +52,7 @@ fn independent_writes_one_csv_set_and_report_entry_per_channel() {
     let out = dir.path().join("out.wav");
     let rep = dir.path().join("r.json");
     let prefix = dir.path().join("P");
-    let o = gar()
+    let o = gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -146,7 +130,7 @@ fn spread_makes_a_mono_source_stereo_with_pans_in_report_and_csv() {
     let out = dir.path().join("out.wav");
     let rep = dir.path().join("r.json");
     let prefix = dir.path().join("S");
-    let o = gar()
+    let o = gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -190,7 +174,7 @@ fn spread_makes_a_mono_source_stereo_with_pans_in_report_and_csv() {
     let out0 = dir.path().join("out0.wav");
     let rep0 = dir.path().join("r0.json");
     let prefix0 = dir.path().join("N");
-    gar()
+    gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -214,7 +198,7 @@ fn spread_with_independent_is_a_usage_error_naming_both_flags() {
     let input = dir.path().join("in.wav");
     write_source(&input, 2);
     let out = dir.path().join("out.wav");
-    let o = gar()
+    let o = gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -237,7 +221,7 @@ fn spread_on_three_channels_is_a_usage_error_mono_mixes_first() {
     let input = dir.path().join("in.wav");
     write_source(&input, 3);
     let out = dir.path().join("out.wav");
-    let o = gar()
+    let o = gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -256,7 +240,7 @@ fn spread_on_three_channels_is_a_usage_error_mono_mixes_first() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("--spread"), "{err}");
     assert!(!out.exists());
-    gar()
+    gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -276,7 +260,7 @@ fn spread_above_one_clamps_with_an_adjustment_line() {
     write_source(&input, 1);
     let out = dir.path().join("out.wav");
     let rep = dir.path().join("r.json");
-    let o = gar()
+    let o = gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),

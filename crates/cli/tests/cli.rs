@@ -1,45 +1,29 @@
 //! The `gar` binary end to end, in temporary folders: what it writes, what it
 //! refuses, and its exit codes (0 ok, 1 failure, 2 usage error).
 
-use assert_cmd::Command;
+mod common;
+
+use common::{gar, names, stderr, write_wav16};
 use std::fs;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
-fn gar() -> Command {
-    Command::cargo_bin("gar").expect("gar binary")
-}
-
 /// Writes a 16-bit WAV with a few decaying clicks over a quiet tone.
 fn write_source(path: &Path, channels: u16, seconds: f64, sr: u32) {
-    let spec = hound::WavSpec {
+    write_wav16(
+        path,
         channels,
-        sample_rate: sr,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    let n = (seconds * sr as f64) as usize;
-    for i in 0..n {
-        let t = i as f64 / sr as f64;
-        let beat = (t * 4.0).fract();
-        let x = 0.2 * (2.0 * std::f64::consts::PI * 220.0 * t).sin()
-            + 0.7 * (-beat * 30.0).exp() * (2.0 * std::f64::consts::PI * 1500.0 * t).sin();
-        for c in 0..channels {
+        sr,
+        (seconds * sr as f64) as usize,
+        |i, c| {
+            let t = i as f64 / sr as f64;
+            let beat = (t * 4.0).fract();
+            let x = 0.2 * (2.0 * std::f64::consts::PI * 220.0 * t).sin()
+                + 0.7 * (-beat * 30.0).exp() * (2.0 * std::f64::consts::PI * 1500.0 * t).sin();
             let v = if c == 1 { -x } else { x };
-            w.write_sample((v * 32767.0 * 0.9) as i16).unwrap();
-        }
-    }
-    w.finalize().unwrap();
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
+            (v * 32767.0 * 0.9) as i16
+        },
+    );
 }
 
 fn setup() -> (TempDir, PathBuf) {
@@ -49,16 +33,12 @@ fn setup() -> (TempDir, PathBuf) {
     (dir, input)
 }
 
-fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 #[test]
 fn render_writes_wav_and_full_report() {
     let (dir, input) = setup();
     let out = dir.path().join("out.wav");
     let rep = dir.path().join("r.json");
-    gar()
+    gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -141,18 +121,14 @@ fn render_writes_wav_and_full_report() {
         max
     );
     // No temporary file left behind.
-    assert!(
-        files_in(dir.path())
-            .iter()
-            .all(|f| !f.starts_with(".gar-tmp"))
-    );
+    assert!(names(dir.path()).iter().all(|f| !f.starts_with(".gar-tmp")));
 }
 
 #[test]
 fn default_output_name_in_current_folder() {
     let (dir, input) = setup();
     let cwd = TempDir::new().unwrap();
-    gar()
+    gar(&[])
         .current_dir(cwd.path())
         .args([
             "render",
@@ -164,11 +140,8 @@ fn default_output_name_in_current_folder() {
         .assert()
         .success()
         .stdout("");
-    assert_eq!(
-        files_in(cwd.path()),
-        vec!["in_GAR_SelfRemix.wav".to_string()]
-    );
-    gar()
+    assert_eq!(names(cwd.path()), vec!["in_GAR_SelfRemix.wav".to_string()]);
+    gar(&[])
         .current_dir(cwd.path())
         .args(["render", input.to_str().unwrap(), "--quiet"])
         .assert()
@@ -182,7 +155,7 @@ fn existing_output_needs_force() {
     let (dir, input) = setup();
     let out = dir.path().join("out.wav");
     fs::write(&out, b"precious").unwrap();
-    let o = gar()
+    let o = gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -193,14 +166,10 @@ fn existing_output_needs_force() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr_of(&o).contains("already exists"),
-        "{}",
-        stderr_of(&o)
-    );
-    assert!(stderr_of(&o).contains("--force"));
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--force"));
     assert_eq!(fs::read(&out).unwrap(), b"precious");
-    gar()
+    gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -220,7 +189,7 @@ fn input_is_never_written_even_with_force() {
     let before = fs::read(&input).unwrap();
     let other_spelling = dir.path().join(".").join("in.wav");
     for target in [input.clone(), other_spelling] {
-        let o = gar()
+        let o = gar(&[])
             .args([
                 "render",
                 input.to_str().unwrap(),
@@ -231,10 +200,10 @@ fn input_is_never_written_even_with_force() {
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(1));
-        assert!(stderr_of(&o).contains("input"), "{}", stderr_of(&o));
+        assert!(stderr(&o).contains("input"), "{}", stderr(&o));
     }
     // The report cannot overwrite it either.
-    let o = gar()
+    let o = gar(&[])
         .args(["render", input.to_str().unwrap(), "-o"])
         .arg(dir.path().join("x.wav"))
         .arg("--report")
@@ -244,7 +213,7 @@ fn input_is_never_written_even_with_force() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(fs::read(&input).unwrap(), before);
-    assert_eq!(files_in(dir.path()), vec!["in.wav".to_string()]);
+    assert_eq!(names(dir.path()), vec!["in.wav".to_string()]);
 }
 
 #[test]
@@ -266,7 +235,7 @@ fn bad_parameters_are_usage_errors_and_write_nothing() {
         (&["--no-such-flag"], "no-such-flag"),
     ];
     for (flags, word) in cases {
-        let o = gar()
+        let o = gar(&[])
             .args([
                 "render",
                 input.to_str().unwrap(),
@@ -276,13 +245,9 @@ fn bad_parameters_are_usage_errors_and_write_nothing() {
             .args(*flags)
             .output()
             .unwrap();
-        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", stderr_of(&o));
-        assert!(stderr_of(&o).contains(word), "{flags:?}: {}", stderr_of(&o));
-        assert_eq!(
-            files_in(dir.path()),
-            vec!["in.wav".to_string()],
-            "{flags:?}"
-        );
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(word), "{flags:?}: {}", stderr(&o));
+        assert_eq!(names(dir.path()), vec!["in.wav".to_string()], "{flags:?}");
     }
 }
 
@@ -290,7 +255,7 @@ fn bad_parameters_are_usage_errors_and_write_nothing() {
 fn clamped_values_are_reported() {
     let (dir, input) = setup();
     let out = dir.path().join("o.wav");
-    let o = gar()
+    let o = gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -309,7 +274,7 @@ fn clamped_values_are_reported() {
 #[test]
 fn missing_input_and_bad_output_folder_fail_cleanly() {
     let (dir, input) = setup();
-    let o = gar()
+    let o = gar(&[])
         .args(["render"])
         .arg(dir.path().join("nope.wav"))
         .arg("-o")
@@ -317,35 +282,35 @@ fn missing_input_and_bad_output_folder_fail_cleanly() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr_of(&o).contains("nope.wav"), "{}", stderr_of(&o));
-    let o = gar()
+    assert!(stderr(&o).contains("nope.wav"), "{}", stderr(&o));
+    let o = gar(&[])
         .args(["render", input.to_str().unwrap(), "-o"])
         .arg(dir.path().join("no").join("such").join("o.wav"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(!stderr_of(&o).is_empty());
+    assert!(!stderr(&o).is_empty());
     // Not audio.
     let junk = dir.path().join("junk.wav");
     fs::write(&junk, b"this is not a sound file at all, just text").unwrap();
-    let o = gar()
+    let o = gar(&[])
         .args(["render", junk.to_str().unwrap(), "-o"])
         .arg(dir.path().join("o.wav"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr_of(&o).contains("junk.wav"), "{}", stderr_of(&o));
+    assert!(stderr(&o).contains("junk.wav"), "{}", stderr(&o));
     // Too short (20 ms).
     let short = dir.path().join("short.wav");
     write_source(&short, 1, 0.02, 44100);
-    let o = gar()
+    let o = gar(&[])
         .args(["render", short.to_str().unwrap(), "-o"])
         .arg(dir.path().join("o.wav"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr_of(&o).contains("50 ms"), "{}", stderr_of(&o));
-    let mut names = files_in(dir.path());
+    assert!(stderr(&o).contains("50 ms"), "{}", stderr(&o));
+    let mut names = names(dir.path());
     names.sort();
     assert_eq!(names, vec!["in.wav", "junk.wav", "short.wav"]);
 }
@@ -358,7 +323,7 @@ fn render_bytes(
 ) -> (Vec<u8>, serde_json::Value) {
     let out = dir.join(format!("{name}.wav"));
     let rep = dir.join(format!("{name}.json"));
-    gar()
+    gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -396,7 +361,7 @@ fn stereo_is_kept_or_mixed() {
     let input = dir.path().join("st.wav");
     write_source(&input, 2, 1.0, 48000);
     let out = dir.path().join("o.wav");
-    gar()
+    gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -418,7 +383,7 @@ fn stereo_is_kept_or_mixed() {
     );
     assert!(s.iter().any(|&x| x != 0.0));
     let mono = dir.path().join("m.wav");
-    gar()
+    gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -438,8 +403,13 @@ fn stereo_is_kept_or_mixed() {
 fn demo_writes_every_preset() {
     let dir = TempDir::new().unwrap();
     let out = dir.path().join("demo");
-    let o = gar().arg("demo").arg("--out").arg(&out).output().unwrap();
-    assert!(o.status.success(), "{}", stderr_of(&o));
+    let o = gar(&[])
+        .arg("demo")
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     let ids = [
         "self-remix",
@@ -466,7 +436,7 @@ fn demo_writes_every_preset() {
         );
     }
     // Running it again replaces its own files.
-    gar()
+    gar(&[])
         .arg("demo")
         .arg("--out")
         .arg(&out)
@@ -478,7 +448,7 @@ fn demo_writes_every_preset() {
     let foreign = dir.path().join("mine");
     fs::create_dir(&foreign).unwrap();
     fs::write(foreign.join("cloud.wav"), b"mine").unwrap();
-    let o = gar()
+    let o = gar(&[])
         .arg("demo")
         .arg("--out")
         .arg(&foreign)
@@ -490,7 +460,7 @@ fn demo_writes_every_preset() {
 
 #[test]
 fn presets_lists_every_value() {
-    let o = gar().args(["presets", "--json"]).output().unwrap();
+    let o = gar(&[]).args(["presets", "--json"]).output().unwrap();
     assert!(o.status.success());
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let a = j["presets"].as_array().unwrap();
@@ -499,7 +469,7 @@ fn presets_lists_every_value() {
     assert_eq!(motif["alpha"], 25.0);
     assert_eq!(motif["grain_ms"], 30.0);
     assert_eq!(motif["floor_db"], 6.0);
-    let t = gar().arg("presets").output().unwrap();
+    let t = gar(&[]).arg("presets").output().unwrap();
     let text = String::from_utf8_lossy(&t.stdout);
     for id in ["self-remix", "shimmer", "cloud", "custom"] {
         assert!(text.contains(id));
@@ -508,7 +478,7 @@ fn presets_lists_every_value() {
 
 #[test]
 fn help_lists_every_flag() {
-    let o = gar().args(["render", "--help"]).output().unwrap();
+    let o = gar(&[]).args(["render", "--help"]).output().unwrap();
     let h = String::from_utf8_lossy(&o.stdout);
     for f in [
         "--grain-ms",
@@ -546,7 +516,7 @@ fn streamed_output_equals_in_memory_output() {
         let a = dir.path().join(format!("mem{bits}.wav"));
         let b = dir.path().join(format!("stream{bits}.wav"));
         for (out, stream) in [(&a, "0"), (&b, "1")] {
-            gar()
+            gar(&[])
                 .env("GAR_STREAM", stream)
                 .args([
                     "render",

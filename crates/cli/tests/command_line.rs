@@ -3,63 +3,18 @@
 //! style, documented preset numbers, one input per run, the summary's wording, the
 //! output level flags, and progress only on a terminal.
 
+mod common;
+
+use common::{GAR, gar_process, names, s, stderr, stdout, write_tone_with_clicks};
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use tempfile::TempDir;
 
-const GAR: &str = env!("CARGO_BIN_EXE_gar");
-
-fn gar() -> Command {
-    let mut c = Command::new(GAR);
-    c.env_remove("GAR_STREAM")
-        .env_remove("GAR_MAX_MEMORY")
-        .env_remove("GAR_PROGRESS_DELAY_MS");
-    c
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-/// `seconds` of a 16-bit tone with clicks, `channels` channels.
-fn write_input(path: &Path, channels: u16, seconds: f64) {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: 22050,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..(seconds * 22050.0) as usize {
-        let t = i as f64 / 22050.0;
-        let x = 0.3 * (t * 330.0 * std::f64::consts::TAU).sin()
-            + 0.6 * (-(t * 4.0).fract() * 30.0).exp() * (t * 1800.0 * std::f64::consts::TAU).sin();
-        for c in 0..channels {
-            let v = if c == 1 { -0.5 * x } else { x };
-            w.write_sample((v * 30000.0) as i16).unwrap();
-        }
-    }
-    w.finalize().unwrap();
-}
+/// Cleared for every run, so that the caller's own settings (streaming, the memory
+/// limit, the progress bar's delay) cannot change it.
+const UNSET: &[&str] = &["GAR_STREAM", "GAR_MAX_MEMORY", "GAR_PROGRESS_DELAY_MS"];
 
 /// Runs gar with `stdin` piped in.
 fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
@@ -91,10 +46,10 @@ fn standard_input_reads_any_format_like_a_file() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let wav = d.join("in.wav");
-    write_input(&wav, 2, 1.0);
+    write_tone_with_clicks(&wav, 2, 1.0);
     for input in [wav.clone(), fixture("flac-16bit-44100Hz-stereo.flac")] {
         let from_file = d.join("file.wav");
-        let o = gar()
+        let o = gar_process(UNSET)
             .args([
                 "render",
                 s(&input),
@@ -109,7 +64,7 @@ fn standard_input_reads_any_format_like_a_file() {
         assert!(o.status.success(), "{}", stderr(&o));
         let from_pipe = d.join("pipe.wav");
         let o = run_with_stdin(
-            gar().args(["render", "-", "-o", s(&from_pipe), "--seed", "4"]),
+            gar_process(UNSET).args(["render", "-", "-o", s(&from_pipe), "--seed", "4"]),
             &fs::read(&input).unwrap(),
         );
         assert!(o.status.success(), "{}: {}", input.display(), stderr(&o));
@@ -124,7 +79,7 @@ fn standard_input_reads_any_format_like_a_file() {
     }
     // The default name for standard input, in the current folder; analyze reads it too.
     let o = run_with_stdin(
-        gar()
+        gar_process(UNSET)
             .current_dir(d)
             .args(["render", "-", "--preset", "cloud", "-q"]),
         &fs::read(&wav).unwrap(),
@@ -132,7 +87,7 @@ fn standard_input_reads_any_format_like_a_file() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(names(d), vec!["in.wav", "stdin_GAR_Cloud.wav"]);
     let o = run_with_stdin(
-        gar()
+        gar_process(UNSET)
             .current_dir(d)
             .args(["analyze", "-", "--report", "a.json"]),
         &fs::read(&wav).unwrap(),
@@ -148,12 +103,15 @@ fn standard_input_is_refused_clearly() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let wav = d.join("in.wav");
-    write_input(&wav, 1, 2.0);
+    write_tone_with_clicks(&wav, 1, 2.0);
     // The decode limit holds for a pipe too: 2 s of mono is 176 KB decoded.
     let o = run_with_stdin(
-        gar()
-            .env("GAR_MAX_MEMORY", "100K")
-            .args(["render", "-", "-o", s(&d.join("o.wav"))]),
+        gar_process(UNSET).env("GAR_MAX_MEMORY", "100K").args([
+            "render",
+            "-",
+            "-o",
+            s(&d.join("o.wav")),
+        ]),
         &fs::read(&wav).unwrap(),
     );
     let e = stderr(&o);
@@ -164,7 +122,10 @@ fn standard_input_is_refused_clearly() {
         (&b""[..], "empty"),
         (&b"hello, not a sound"[..], "unrecognised"),
     ] {
-        let o = run_with_stdin(gar().args(["render", "-", "-o", s(&d.join("o.wav"))]), data);
+        let o = run_with_stdin(
+            gar_process(UNSET).args(["render", "-", "-o", s(&d.join("o.wav"))]),
+            data,
+        );
         let e = stderr(&o);
         assert_eq!(o.status.code(), Some(1), "{e}");
         assert!(e.contains("<stdin>") && e.contains(problem), "{e}");
@@ -177,11 +138,11 @@ fn standard_output_gets_the_wav_and_nothing_else() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let wav = d.join("in.wav");
-    write_input(&wav, 2, 1.0);
+    write_tone_with_clicks(&wav, 2, 1.0);
     for stream in ["0", "1"] {
         for bits in ["16", "24", "32f"] {
             let file = d.join("f.wav");
-            let o = gar()
+            let o = gar_process(UNSET)
                 .args([
                     "render",
                     s(&wav),
@@ -196,7 +157,7 @@ fn standard_output_gets_the_wav_and_nothing_else() {
                 .output()
                 .unwrap();
             assert!(o.status.success(), "{}", stderr(&o));
-            let o = gar()
+            let o = gar_process(UNSET)
                 .env("GAR_STREAM", stream)
                 .current_dir(d)
                 .args(["render", "in.wav", "-o", "-", "--seed", "8", "--bits", bits])
@@ -224,7 +185,7 @@ fn standard_output_gets_the_wav_and_nothing_else() {
         }
     }
     // `-` names standard output for the WAV only.
-    let o = gar()
+    let o = gar_process(UNSET)
         .current_dir(d)
         .args(["render", "in.wav", "-o", "o.wav", "--report", "-"])
         .output()
@@ -239,10 +200,10 @@ fn output_folder_gets_the_default_name() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let wav = d.join("voice.wav");
-    write_input(&wav, 1, 1.0);
+    write_tone_with_clicks(&wav, 1, 1.0);
     let out = d.join("renders");
     fs::create_dir(&out).unwrap();
-    let o = gar()
+    let o = gar_process(UNSET)
         .args(["render", s(&wav), "-o", s(&out), "--preset", "4", "-q"])
         .output()
         .unwrap();
@@ -254,20 +215,30 @@ fn output_folder_gets_the_default_name() {
 fn report_is_named_the_same_on_both_commands() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
-    write_input(&d.join("in.wav"), 1, 1.0);
+    write_tone_with_clicks(&d.join("in.wav"), 1, 1.0);
     for args in [
         &["analyze", "in.wav", "--report", "a.json"][..],
         &["analyze", "in.wav", "--json", "b.json"][..],
         &["render", "in.wav", "-o", "o.wav", "--report", "c.json"][..],
     ] {
-        let o = gar().current_dir(d).args(args).arg("-q").output().unwrap();
+        let o = gar_process(UNSET)
+            .current_dir(d)
+            .args(args)
+            .arg("-q")
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{args:?}: {}", stderr(&o));
     }
     for f in ["a.json", "b.json", "c.json"] {
         let j: serde_json::Value = serde_json::from_slice(&fs::read(d.join(f)).unwrap()).unwrap();
         assert!(j["analysis"]["candidates"].as_u64().unwrap() > 0, "{f}");
     }
-    let help = stdout(&gar().args(["analyze", "--help"]).output().unwrap());
+    let help = stdout(
+        &gar_process(UNSET)
+            .args(["analyze", "--help"])
+            .output()
+            .unwrap(),
+    );
     assert!(
         help.contains("--report <FILE.json>") && help.contains("alias: --json"),
         "{help}"
@@ -277,7 +248,10 @@ fn report_is_named_the_same_on_both_commands() {
 #[test]
 fn completions_for_every_common_shell() {
     for shell in ["bash", "zsh", "fish"] {
-        let o = gar().args(["completions", shell]).output().unwrap();
+        let o = gar_process(UNSET)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{shell}: {}", stderr(&o));
         let script = stdout(&o);
         assert!(script.len() > 500, "{shell}: {script}");
@@ -285,14 +259,17 @@ fn completions_for_every_common_shell() {
             assert!(script.contains(word), "{shell} completion lacks {word}");
         }
     }
-    let o = gar().args(["completions", "tcsh"]).output().unwrap();
+    let o = gar_process(UNSET)
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).starts_with("gar: error:"), "{}", stderr(&o));
 }
 
 #[test]
 fn man_pages_are_roff() {
-    let o = gar().arg("man").output().unwrap();
+    let o = gar_process(UNSET).arg("man").output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let page = stdout(&o);
     assert!(
@@ -306,7 +283,7 @@ fn man_pages_are_roff() {
             "names {sub}: {page}"
         );
     }
-    let o = gar().args(["man", "render"]).output().unwrap();
+    let o = gar_process(UNSET).args(["man", "render"]).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let page = stdout(&o);
     assert!(page.contains(".TH gar-render 1"), "{page:.400}");
@@ -314,7 +291,7 @@ fn man_pages_are_roff() {
         page.contains("peak\\-db") && page.contains("near 8.5 Hz"),
         "{page}"
     );
-    let o = gar().args(["man", "nope"]).output().unwrap();
+    let o = gar_process(UNSET).args(["man", "nope"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("render, analyze"), "{}", stderr(&o));
 }
@@ -323,7 +300,7 @@ fn man_pages_are_roff() {
 fn every_error_has_one_style() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
-    write_input(&d.join("in.wav"), 1, 1.0);
+    write_tone_with_clicks(&d.join("in.wav"), 1, 1.0);
     let cases: &[(&[&str], i32)] = &[
         (&["render", "in.wav", "--no-such-flag"], 2), // clap
         (&["render"], 2),                             // clap: missing INPUT
@@ -332,7 +309,11 @@ fn every_error_has_one_style() {
         (&["frobnicate"], 2),                         // clap: subcommand
     ];
     for (args, code) in cases {
-        let o = gar().current_dir(d).args(*args).output().unwrap();
+        let o = gar_process(UNSET)
+            .current_dir(d)
+            .args(*args)
+            .output()
+            .unwrap();
         let e = stderr(&o);
         assert_eq!(o.status.code(), Some(*code), "{args:?}: {e}");
         assert!(e.starts_with("gar: error: "), "{args:?}: {e}");
@@ -347,7 +328,7 @@ fn every_error_has_one_style() {
 fn preset_numbers_are_the_originals_and_documented() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
-    write_input(&d.join("in.wav"), 1, 1.0);
+    write_tone_with_clicks(&d.join("in.wav"), 1, 1.0);
     let ids = [
         "custom",
         "self-remix",
@@ -360,7 +341,7 @@ fn preset_numbers_are_the_originals_and_documented() {
     ];
     for (i, id) in ids.iter().enumerate() {
         let n = (i + 1).to_string();
-        let o = gar()
+        let o = gar_process(UNSET)
             .current_dir(d)
             .args([
                 "analyze", "in.wav", "--preset", &n, "--json", "r.json", "-q",
@@ -375,9 +356,14 @@ fn preset_numbers_are_the_originals_and_documented() {
     }
     let listing = "1 custom, 2 self-remix, 3 crystallize, 4 motif-extract, 5 onset-harvest, \
                    6 shimmer, 7 slabs, 8 cloud";
-    let help = stdout(&gar().args(["render", "--help"]).output().unwrap());
+    let help = stdout(
+        &gar_process(UNSET)
+            .args(["render", "--help"])
+            .output()
+            .unwrap(),
+    );
     assert!(help.contains(listing), "{help}");
-    let o = gar()
+    let o = gar_process(UNSET)
         .current_dir(d)
         .args(["render", "in.wav", "--preset", "9"])
         .output()
@@ -390,10 +376,10 @@ fn preset_numbers_are_the_originals_and_documented() {
 fn several_inputs_are_a_clear_usage_error() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
-    write_input(&d.join("a.wav"), 1, 1.0);
-    write_input(&d.join("b.wav"), 1, 1.0);
+    write_tone_with_clicks(&d.join("a.wav"), 1, 1.0);
+    write_tone_with_clicks(&d.join("b.wav"), 1, 1.0);
     for cmd in ["render", "analyze"] {
-        let o = gar()
+        let o = gar_process(UNSET)
             .current_dir(d)
             .args([cmd, "a.wav", "b.wav"])
             .output()
@@ -414,10 +400,10 @@ fn several_inputs_are_a_clear_usage_error() {
 fn summary_wording() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
-    write_input(&d.join("in.wav"), 1, 1.0);
+    write_tone_with_clicks(&d.join("in.wav"), 1, 1.0);
     // 55 ms: one 50 ms candidate.
-    write_input(&d.join("short.wav"), 1, 0.055);
-    let o = gar()
+    write_tone_with_clicks(&d.join("short.wav"), 1, 0.055);
+    let o = gar_process(UNSET)
         .current_dir(d)
         .args([
             "render", "in.wav", "-o", "o.wav", "--bits", "32f", "--seed", "1",
@@ -431,7 +417,7 @@ fn summary_wording() {
         "{out}"
     );
     assert!(out.contains("wrote   o.wav\n"), "{out}");
-    let o = gar()
+    let o = gar_process(UNSET)
         .current_dir(d)
         .args([
             "render",
@@ -450,7 +436,7 @@ fn summary_wording() {
     assert!(out.contains("grains  1 candidate, "), "{out}");
     assert!(out.contains(", 16-bit\n"), "{out}");
     // A warning (the floor keeps only the best grain) is printed once, on stderr.
-    let o = gar()
+    let o = gar_process(UNSET)
         .current_dir(d)
         .args(["analyze", "in.wav", "--floor-db", "1e300", "--seed", "1"])
         .output()
@@ -477,9 +463,9 @@ fn summary_wording() {
 fn output_level_flags_reach_the_engine() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
-    write_input(&d.join("in.wav"), 2, 2.0);
+    write_tone_with_clicks(&d.join("in.wav"), 2, 2.0);
     let level = |args: &[&str]| -> serde_json::Value {
-        let o = gar()
+        let o = gar_process(UNSET)
             .current_dir(d)
             .args([
                 "render", "in.wav", "-o", "o.wav", "--report", "r.json", "--force", "-q",
@@ -520,7 +506,7 @@ fn output_level_flags_reach_the_engine() {
         (&["--lufs", "inf"], "--lufs"),
     ];
     for (args, want) in cases {
-        let o = gar()
+        let o = gar_process(UNSET)
             .current_dir(d)
             .args(["render", "in.wav", "-o", "x.wav"])
             .args(*args)
@@ -530,7 +516,12 @@ fn output_level_flags_reach_the_engine() {
         assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
     }
     assert!(!d.join("x.wav").exists());
-    let help = stdout(&gar().args(["render", "--help"]).output().unwrap());
+    let help = stdout(
+        &gar_process(UNSET)
+            .args(["render", "--help"])
+            .output()
+            .unwrap(),
+    );
     let section = help
         .split("Output level:")
         .nth(1)
@@ -559,13 +550,13 @@ fn have_script() -> bool {
 fn progress_only_on_a_terminal_and_never_quiet() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
-    write_input(&d.join("in.wav"), 1, 3.0);
+    write_tone_with_clicks(&d.join("in.wav"), 1, 3.0);
     // A streamed render of five minutes' output (about half a second): several ticks.
     let args = [
         "render", "in.wav", "--seed", "1", "--preset", "shimmer", "--bits", "16", "--force",
     ];
     // Not a terminal: never, even with no delay.
-    let o = gar()
+    let o = gar_process(UNSET)
         .current_dir(d)
         .env("GAR_PROGRESS_DELAY_MS", "0")
         .env("GAR_STREAM", "1")
@@ -621,7 +612,7 @@ fn a_terminal_is_never_read_or_written_as_audio() {
     }
     let dir = TempDir::new().unwrap();
     let d = dir.path();
-    write_input(&d.join("in.wav"), 1, 1.0);
+    write_tone_with_clicks(&d.join("in.wav"), 1, 1.0);
     // Under `script`, standard input and output are both the terminal.
     for (args, want) in [
         (

@@ -3,23 +3,14 @@
 //! in the report and the CSV (units in the header), the help texts, and the
 //! errors, which name the flag.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{gar, write_wav16};
 use std::fs;
 use tempfile::TempDir;
 
-fn gar() -> Command {
-    Command::cargo_bin("gar").expect("gar binary")
-}
-
 fn write_source(path: &std::path::Path) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 44100,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..88200 {
+    write_wav16(path, 1, 44100, 88200, |i, _| {
         let t = i as f64 / 44100.0;
         let x = 0.3 * (t * 330.0 * std::f64::consts::TAU).sin() * (1.0 + (t * 3.0).sin()) / 2.0
             + if t > 1.0 {
@@ -27,9 +18,8 @@ fn write_source(path: &std::path::Path) {
             } else {
                 0.0
             };
-        w.write_sample((x * 30000.0) as i16).unwrap();
-    }
-    w.finalize().unwrap();
+        (x * 30000.0) as i16
+    });
 }
 
 #[test]
@@ -39,7 +29,7 @@ fn analyze_drivers_all_writes_every_driver_to_the_report_and_the_csv() {
     write_source(&input);
     let prefix = dir.path().join("run");
     let json = dir.path().join("run.json");
-    let o = gar()
+    let o = gar(&[])
         .args([
             "analyze",
             input.to_str().unwrap(),
@@ -127,7 +117,7 @@ fn a_weighted_mix_renders_and_errors_name_the_flag() {
     let input = dir.path().join("in.wav");
     write_source(&input);
     let out = dir.path().join("out.wav");
-    let o = gar()
+    let o = gar(&[])
         .args([
             "render",
             input.to_str().unwrap(),
@@ -148,7 +138,7 @@ fn a_weighted_mix_renders_and_errors_name_the_flag() {
             "--score: the weight of centroid must be >= 0",
         ),
     ] {
-        let o = gar()
+        let o = gar(&[])
             .args([
                 "analyze",
                 input.to_str().unwrap(),
@@ -164,13 +154,13 @@ fn a_weighted_mix_renders_and_errors_name_the_flag() {
     }
     // Weights that vary over time render; with a diversity they are a usage error.
     let morph = ["--score", "rms:1..0,centroid:0..1", "--quiet"];
-    let o = gar()
+    let o = gar(&[])
         .args(["analyze", input.to_str().unwrap()])
         .args(morph)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = gar()
+    let o = gar(&[])
         .args(["analyze", input.to_str().unwrap(), "--diversity", "50"])
         .args(morph)
         .output()
@@ -185,9 +175,9 @@ fn a_weighted_mix_renders_and_errors_name_the_flag() {
 
 #[test]
 fn help_and_presets_explain_every_driver_with_its_unit() {
-    let o = gar().args(["render", "--help"]).output().unwrap();
+    let o = gar(&[]).args(["render", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&o.stdout);
-    let p = gar().args(["presets"]).output().unwrap();
+    let p = gar(&[]).args(["presets"]).output().unwrap();
     let presets = String::from_utf8_lossy(&p.stdout);
     for (d, unit) in [
         ("onset-db", "(dB)"),

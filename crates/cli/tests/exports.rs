@@ -1,29 +1,19 @@
 //! `gar analyze`, `--csv`, `--plot` and `demo --plot` end to end.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{gar, write_wav16};
 use std::fs;
 use std::path::Path;
 use tempfile::TempDir;
 
-fn gar() -> Command {
-    Command::cargo_bin("gar").expect("gar binary")
-}
-
 fn write_source(path: &Path, seconds: f64, sr: u32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: sr,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..(seconds * sr as f64) as usize {
+    write_wav16(path, 1, sr, (seconds * sr as f64) as usize, |i, _| {
         let t = i as f64 / sr as f64;
         let x = 0.1 * (t * 440.0 * std::f64::consts::TAU).sin()
             + 0.8 * (-(t * 3.0).fract() * 20.0).exp() * (t * 2000.0 * std::f64::consts::TAU).sin();
-        w.write_sample((x * 30000.0) as i16).unwrap();
-    }
-    w.finalize().unwrap();
+        (x * 30000.0) as i16
+    });
 }
 
 fn csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
@@ -54,7 +44,7 @@ fn analyze_csv_equals_json_and_writes_no_audio() {
     write_source(&input, 2.0, 44100);
     let prefix = dir.path().join("run");
     let json = dir.path().join("run.json");
-    let o = gar()
+    let o = gar(&[])
         .args([
             "analyze",
             input.to_str().unwrap(),
@@ -131,7 +121,7 @@ fn render_and_analyze_draw_pictures() {
     write_source(&input, 1.5, 44100);
     let png = dir.path().join("p.png");
     let svg = dir.path().join("p.svg");
-    gar()
+    gar(&[])
         .args(["render", input.to_str().unwrap(), "-o"])
         .arg(dir.path().join("o.wav"))
         .args(["--quiet", "--plot-size", "900x600", "--plot"])
@@ -141,7 +131,7 @@ fn render_and_analyze_draw_pictures() {
     let d = png::Decoder::new(std::io::BufReader::new(fs::File::open(&png).unwrap()));
     let r = d.read_info().unwrap();
     assert_eq!((r.info().width, r.info().height), (900, 600));
-    gar()
+    gar(&[])
         .args(["analyze", input.to_str().unwrap(), "--quiet", "--plot"])
         .arg(&svg)
         .assert()
@@ -150,13 +140,13 @@ fn render_and_analyze_draw_pictures() {
     assert!(text.starts_with("<svg") || text.starts_with("<?xml"));
     assert!(text.contains("in.wav"));
     // A picture name that is neither .png nor .svg is a usage error, before any work.
-    let o = gar()
+    let o = gar(&[])
         .args(["analyze", input.to_str().unwrap(), "--plot"])
         .arg(dir.path().join("p.jpg"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    let o = gar()
+    let o = gar(&[])
         .args([
             "analyze",
             input.to_str().unwrap(),
@@ -175,7 +165,7 @@ fn render_and_analyze_draw_pictures() {
 fn demo_plot_writes_a_picture_per_preset() {
     let dir = TempDir::new().unwrap();
     let out = dir.path().join("d");
-    gar()
+    gar(&[])
         .arg("demo")
         .arg("--out")
         .arg(&out)

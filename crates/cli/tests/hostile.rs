@@ -6,30 +6,20 @@
 //! unprivileged user to meet permission errors) skip themselves, saying why, where
 //! those powers are missing.
 
+mod common;
+
+use common::{GAR, gar_process, is_root, names, s, stderr};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
-const GAR: &str = env!("CARGO_BIN_EXE_gar");
-
-fn gar() -> Command {
-    let mut c = Command::new(GAR);
-    c.env_remove("GAR_STREAM").env_remove("GAR_MAX_MEMORY");
-    c
-}
+/// Cleared for every run, so that the caller's own settings cannot change it.
+const UNSET: &[&str] = &["GAR_STREAM", "GAR_MAX_MEMORY"];
 
 fn run(args: &[&str]) -> Output {
-    gar().args(args).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    gar_process(UNSET).args(args).output().unwrap()
 }
 
 /// A WAV file built by hand (`declared` = the data length the header states).
@@ -78,15 +68,6 @@ fn tone(ch: u16, rate: u32, seconds: f64) -> Vec<u8> {
 fn float_wav(ch: u16, rate: u32, samples: &[f32]) -> Vec<u8> {
     let data: Vec<u8> = samples.iter().flat_map(|x| x.to_le_bytes()).collect();
     wav_bytes(3, ch, rate, 32, &data, data.len() as u32)
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 fn read_wav_f32(path: &Path) -> (hound::WavSpec, Vec<f32>) {
@@ -209,18 +190,14 @@ fn bad_inputs_are_refused_clearly_and_nothing_is_written() {
 #[test]
 fn unreadable_input_and_unwritable_folder_fail_cleanly() {
     // As root every file is readable: drop to the `nobody` user with setpriv.
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false);
+    let root = is_root();
     let as_user = |args: &[&str]| -> Option<Output> {
         if root {
             let mut c = Command::new("setpriv");
             c.args(["--reuid=65534", "--regid=65534", "--clear-groups", GAR]);
             c.args(args).output().ok()
         } else {
-            Some(gar().args(args).output().unwrap())
+            Some(gar_process(UNSET).args(args).output().unwrap())
         }
     };
     if root && as_user(&["--version"]).is_none_or(|o| !o.status.success()) {
@@ -569,7 +546,7 @@ fn outputs_too_large_are_refused_before_any_work() {
     assert_eq!(o.status.code(), Some(1), "{e}");
     assert!(e.contains("more than a WAV file can hold"), "{e}");
     // The memory limit: refused from the header too.
-    let o = gar()
+    let o = gar_process(UNSET)
         .env("GAR_MAX_MEMORY", "1G")
         .args(["render", s(&big), "-o", s(&out)])
         .output()
@@ -582,7 +559,7 @@ fn outputs_too_large_are_refused_before_any_work() {
         "refused at once, not after decoding"
     );
     // A bad limit is a usage error.
-    let o = gar()
+    let o = gar_process(UNSET)
         .env("GAR_MAX_MEMORY", "lots")
         .args(["render", s(&input), "-o", s(&out)])
         .output()
@@ -592,7 +569,7 @@ fn outputs_too_large_are_refused_before_any_work() {
     // 1 ms hops for a day at 8 kHz: the WAV would fit, the plan (86 M hops) does not.
     let low = d.join("low.wav");
     fs::write(&low, tone(1, 8000, 0.5)).unwrap();
-    let o = gar()
+    let o = gar_process(UNSET)
         .env("GAR_MAX_MEMORY", "2G")
         .args([
             "render",
@@ -637,7 +614,7 @@ fn an_endless_pipe_is_refused_at_the_memory_limit() {
         })
     };
     let out = dir.path().join("o.wav");
-    let o = gar()
+    let o = gar_process(UNSET)
         .env("GAR_MAX_MEMORY", "64M")
         .args(["render", s(&fifo), "-o", s(&out)])
         .output()
@@ -691,7 +668,7 @@ fn a_full_disk_leaves_no_file_behind() {
     // 2 s of 24-bit stereo is 529 KB: the disk fills mid-write. In memory and streamed.
     for stream in ["0", "1"] {
         let out = full.join("o.wav");
-        let o = gar()
+        let o = gar_process(UNSET)
             .env("GAR_STREAM", stream)
             .args(["render", s(&input), "-o", s(&out), "--seed", "1"])
             .output()
@@ -750,7 +727,7 @@ fn start_long_render(dir: &Path) -> (std::process::Child, PathBuf) {
     let input = dir.join("in.wav");
     fs::write(&input, tone(2, 48000, 3.0)).unwrap();
     let out = dir.join("o.wav");
-    let child = gar()
+    let child = gar_process(UNSET)
         .args([
             "render",
             s(&input),
@@ -825,7 +802,7 @@ fn concurrent_writers_leave_one_complete_file() {
     let input = d.join("in.wav");
     fs::write(&input, tone(2, 44100, 3.0)).unwrap();
     let render = |out: &Path, seed: &str, force: bool| {
-        let mut c = gar();
+        let mut c = gar_process(UNSET);
         c.args(["render", s(&input), "-o", s(out), "--seed", seed, "-q"]);
         if force {
             c.arg("--force");
@@ -870,7 +847,7 @@ fn output_does_not_depend_on_the_thread_count() {
     fs::write(&input, tone(2, 48000, 4.0)).unwrap();
     let render = |threads: &str, stream: &str| {
         let out = d.join(format!("t{threads}-s{stream}.wav"));
-        let o = gar()
+        let o = gar_process(UNSET)
             .env("RAYON_NUM_THREADS", threads)
             .env("GAR_STREAM", stream)
             .args(["render", s(&input), "-o", s(&out), "--preset", "shimmer"])

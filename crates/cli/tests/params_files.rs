@@ -4,82 +4,48 @@
 //! error naming the key and the file, and `gar presets --json`, `--help` and the
 //! report describe the parameters from the one table.
 
+mod common;
+
+use common::{gar_process, json, names, stderr, stdout, write_tone_with_clicks};
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use tempfile::TempDir;
 
-const GAR: &str = env!("CARGO_BIN_EXE_gar");
-
-fn gar() -> Command {
-    let mut c = Command::new(GAR);
-    c.env_remove("GAR_STREAM")
-        .env_remove("GAR_MAX_MEMORY")
-        .env_remove("GAR_PROGRESS_DELAY_MS");
-    c
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-/// `seconds` of a mono 16-bit tone with clicks at 22050 Hz.
-fn write_input(path: &Path, seconds: f64) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 22050,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..(seconds * 22050.0) as usize {
-        let t = i as f64 / 22050.0;
-        let x = 0.3 * (t * 330.0 * std::f64::consts::TAU).sin()
-            + 0.6 * (-(t * 4.0).fract() * 30.0).exp() * (t * 1800.0 * std::f64::consts::TAU).sin();
-        w.write_sample((x * 30000.0) as i16).unwrap();
-    }
-    w.finalize().unwrap();
-}
+/// Cleared for every run, so that the caller's own settings (streaming, the memory
+/// limit, the progress bar's delay) cannot change it.
+const UNSET: &[&str] = &["GAR_STREAM", "GAR_MAX_MEMORY", "GAR_PROGRESS_DELAY_MS"];
 
 /// A folder with `in.wav`, 2 s.
 fn setup() -> TempDir {
     let dir = TempDir::new().unwrap();
-    write_input(&dir.path().join("in.wav"), 2.0);
+    write_tone_with_clicks(&dir.path().join("in.wav"), 1, 2.0);
     dir
 }
 
 /// Runs gar in `d` and expects success.
 fn ok(d: &Path, args: &[&str]) -> Output {
-    let o = gar().current_dir(d).args(args).output().unwrap();
+    let o = gar_process(UNSET)
+        .current_dir(d)
+        .args(args)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{args:?}: {}", stderr(&o));
     o
 }
 
 /// Runs gar in `d` and expects a usage error (exit 2); returns standard error.
 fn usage_error(d: &Path, args: &[&str]) -> String {
-    let o = gar().current_dir(d).args(args).output().unwrap();
+    let o = gar_process(UNSET)
+        .current_dir(d)
+        .args(args)
+        .output()
+        .unwrap();
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
     assert!(e.starts_with("gar: error: "), "{args:?}: {e}");
     e
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
 }
 
 /// `analyze in.wav ARGS --report r.json`: the report.
@@ -397,7 +363,7 @@ fn save_params_wants_toml_and_never_the_input() {
         &["analyze", "snd.toml", "--save-params", "snd.toml"],
     ];
     for args in cases {
-        let o = gar()
+        let o = gar_process(UNSET)
             .current_dir(d)
             .args(*args)
             .arg("--force")
@@ -475,7 +441,10 @@ fn envelope_flags_errors_and_clamps() {
 
 #[test]
 fn presets_json_lists_every_parameter() {
-    let o = gar().args(["presets", "--json"]).output().unwrap();
+    let o = gar_process(UNSET)
+        .args(["presets", "--json"])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let j: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["presets"].as_array().unwrap().len(), 8);
@@ -512,7 +481,7 @@ fn presets_json_lists_every_parameter() {
 #[test]
 fn help_shows_the_envelope_grammar() {
     for cmd in ["render", "analyze"] {
-        let o = gar().args([cmd, "--help"]).output().unwrap();
+        let o = gar_process(UNSET).args([cmd, "--help"]).output().unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
         let help = stdout(&o);
         for w in ["25..2", "@exp", "--params", "--save-params"] {

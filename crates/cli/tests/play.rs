@@ -3,33 +3,24 @@
 //! written WAV. CI runs this file both ways (`cargo test -p gar --features play --test
 //! play` after installing ALSA's headers).
 
-use assert_cmd::Command;
+mod common;
+
+use common::{gar, write_wav16};
 use tempfile::TempDir;
 
-fn gar() -> Command {
-    Command::cargo_bin("gar").expect("gar binary")
-}
-
 fn write_source(path: &std::path::Path) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..16_000u32 {
+    write_wav16(path, 1, 16_000, 16_000, |i, _| {
+        let i = i as u32;
         let click = (-f64::from(i % 2_000) / 150.0).exp();
-        w.write_sample((click * 20_000.0) as i16).unwrap();
-    }
-    w.finalize().unwrap();
+        (click * 20_000.0) as i16
+    });
 }
 
 #[test]
 fn play_to_standard_output_is_a_usage_error() {
     let t = TempDir::new().unwrap();
     write_source(&t.path().join("in.wav"));
-    let a = gar()
+    let a = gar(&[])
         .current_dir(t.path())
         .args(["render", "in.wav", "-o", "-", "--play"])
         .assert()
@@ -51,7 +42,7 @@ fn without_the_feature_play_is_refused_before_any_work() {
         &["render", "in.wav", "-o", "out.wav", "--play"][..],
         &["demo", "--out", "demo", "--play"][..],
     ] {
-        let a = gar().current_dir(t.path()).args(args).assert().code(2);
+        let a = gar(&[]).current_dir(t.path()).args(args).assert().code(2);
         let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
         assert!(
             err.contains("built without playback") && err.contains("--features play"),
@@ -67,7 +58,7 @@ fn without_the_feature_play_is_refused_before_any_work() {
 fn with_the_feature_the_wav_is_written_and_a_missing_device_is_a_clear_error() {
     let t = TempDir::new().unwrap();
     write_source(&t.path().join("in.wav"));
-    let out = gar()
+    let out = gar(&[])
         .current_dir(t.path())
         .args([
             "render",

@@ -2,6 +2,9 @@
 //! HTTP API, downloaded, equals byte for byte what `gar render` writes when
 //! given the command line the studio shows for it.
 
+mod common;
+
+use common::gar_process;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -61,7 +64,7 @@ fn studio_renders_equal_the_command_line_it_shows() {
         let o = words.iter().position(|w| w == "-o").unwrap();
         let out = dir.path().join(format!("cli{k}.wav"));
         words[o + 1] = out.display().to_string();
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_gar"))
+        let status = gar_process(&[])
             .args(&words[1..])
             .arg("--quiet")
             .status()
