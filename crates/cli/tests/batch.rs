@@ -400,8 +400,9 @@ fn an_interrupted_batch_resumes_to_the_same_bytes() {
         "in", "--seed", "21", "--preset", "shimmer", "-q", "--jobs", "1",
     ];
     batch(t.path(), &[&common[..], &["--out-dir", "clean"]].concat()).success();
-    // A child to interrupt, with the caller's environment as it is (nothing unset).
-    let mut child = gar_process(&[])
+    // A child to interrupt, in the same environment as the clean run it is
+    // compared with.
+    let mut child = gar_process(UNSET)
         .current_dir(t.path())
         .arg("batch")
         .args(common)

@@ -35,7 +35,11 @@ fn main() {
     let x: Vec<f32> = (0..n).map(|i| mono[i % mono.len()]).collect();
     let src: [&[f32]; 1] = [&x];
     let mut buf = vec![0f32; n];
-    let how = if warm { "into reused buffers" } else { "into new buffers" };
+    let how = if warm {
+        "into reused buffers"
+    } else {
+        "into new buffers"
+    };
     println!("10 min mono {sr} Hz, {runs} runs per cell (median ms), {how}");
     println!("| preset | DC off | DC on (default) | ratio | DC on + loudness | ratio |");
     println!("|---|---|---|---|---|---|");
