@@ -266,8 +266,11 @@ pub fn presets_command(json: bool) {
             s.doc,
             if s.varies() { " [envelope]" } else { "" }
         );
-        for c in s.choices() {
-            println!("  {:<21}{:<10} {}", "", c.id, c.doc);
+        // The choices' names in one column as wide as the longest (periodicity).
+        let choices = s.choices();
+        let w = choices.iter().map(|c| c.id.len()).max().unwrap_or(0).max(10);
+        for c in choices {
+            println!("  {:<21}{:<w$} {}", "", c.id, c.doc);
         }
     }
 }

@@ -108,6 +108,15 @@ impl Prepared {
         }));
         v
     }
+
+    /// The score (channel 0's) with the driver weights at output time
+    /// `t_seconds`, when the score is a mix whose weights vary over time
+    /// (docs/algorithm.md, section 15); `None` otherwise, where
+    /// `analysis.score` holds at every time. `analysis.score` is the mix
+    /// with the weights at the start.
+    pub fn score_at(&self, t_seconds: f64) -> Option<Vec<f64>> {
+        plan::Morph::new(&self.settings, &self.analysis).map(|m| m.scores_at(t_seconds))
+    }
 }
 
 /// A borrowed view of one channel's plan (see [`Prepared::channel_plans`]).
@@ -162,27 +171,7 @@ fn plan_one(
         settings.attention_norm,
     );
     // Weights that vary: each term's normalised values, re-mixed over time.
-    let morph = match &settings.mix {
-        Some(m) if settings.curves.weights_vary() => Some(plan::Morph {
-            terms: m
-                .terms
-                .iter()
-                .map(|t| {
-                    let raw = analysis
-                        .driver(t.driver)
-                        .expect("every driver of the mix is computed");
-                    let n = analysis::mix::normalise(t.driver, raw);
-                    if t.invert {
-                        n.iter().map(|x| 1.0 - x).collect()
-                    } else {
-                        n
-                    }
-                })
-                .collect(),
-            weights: &settings.curves.weights,
-        }),
-        _ => None,
-    };
+    let morph = plan::Morph::new(&settings, &analysis);
     let plan = if settings.curves.all_constant() {
         plan::make_plan(&attention.prob, &settings, seed)
     } else {

@@ -404,7 +404,32 @@ pub struct Morph<'a> {
     pub weights: &'a [ResolvedEnvelope],
 }
 
-impl Morph<'_> {
+impl<'a> Morph<'a> {
+    /// The morph of `s`'s score over `analysis`, when the score is a mix
+    /// whose weights vary (`None` otherwise).
+    pub fn new(s: &'a Settings, analysis: &crate::analysis::Analysis) -> Option<Morph<'a>> {
+        let m = s.mix.as_ref().filter(|_| s.curves.weights_vary())?;
+        let terms = m
+            .terms
+            .iter()
+            .map(|t| {
+                let raw = analysis
+                    .driver(t.driver)
+                    .expect("every driver of the mix is computed");
+                let n = crate::analysis::mix::normalise(t.driver, raw);
+                if t.invert {
+                    n.iter().map(|x| 1.0 - x).collect()
+                } else {
+                    n
+                }
+            })
+            .collect();
+        Some(Morph {
+            terms,
+            weights: &s.curves.weights,
+        })
+    }
+
     /// The mixed score with the weights at output time `t`.
     pub fn scores_at(&self, t: f64) -> Vec<f64> {
         let raw: Vec<f64> = self.weights.iter().map(|w| w.value_at(t)).collect();

@@ -10,6 +10,8 @@ pub const GREY_BAR: RGBColor = RGBColor(160, 160, 160);
 pub const ORANGE: RGBColor = RGBColor(255, 127, 14);
 /// Probability line.
 pub const BLUE: RGBColor = RGBColor(31, 119, 180);
+/// The score at the end of the output, when the score's weights vary.
+pub const SCORE_END: RGBColor = RGBColor(148, 103, 189);
 /// Text and axes.
 pub(crate) const INK: RGBColor = RGBColor(34, 34, 34);
 /// Secondary text (tick labels, notes).

@@ -5,8 +5,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos as PHPos, Pos, VPos as PVPos};
 
 use crate::colour::{
-    BLUE, FRAME, GREY_BAR, GRID, INK, INK_SOFT, MEAN_LINE, ORANGE, USAGE_BAR, WARN, WAVE_IN,
-    WAVE_OUT, over_white, score_colour,
+    BLUE, FRAME, GREY_BAR, GRID, INK, INK_SOFT, MEAN_LINE, ORANGE, SCORE_END, USAGE_BAR, WARN,
+    WAVE_IN, WAVE_OUT, over_white, score_colour,
 };
 use crate::data::{self, Column, Raster};
 use crate::geom::Axes;
@@ -238,19 +238,38 @@ impl<'a> Scene<'a> {
         let floor = p.attention.floor_value;
         let start_s = |i: usize| p.analysis.start[i] as f64 / sr;
         let agg = self.ax.scores_aggregated;
-        let title = "3\u{2002}Score landscape";
-        let legend = [
-            Legend::Swatch(
-                GREY_BAR,
-                match &p.settings.mix {
-                    Some(m) => format!("raw score = {m}"),
-                    None => format!("raw score ({})", p.settings.score),
-                },
-            ),
+        let title = format!(
+            "3\u{2002}Score landscape\u{2002}({})",
+            score_shares(&p.settings)
+        );
+        // Weights that vary: the bars are the score at the start, a line the
+        // score at the end (the plan re-mixes it in between).
+        let end = p.score_at(p.settings.duration_s);
+        let mut legend = vec![Legend::Swatch(
+            GREY_BAR,
+            match (&p.settings.mix, &end) {
+                (Some(_), Some(_)) => "score at 0 s".into(),
+                (Some(m), None) => format!("raw score = {m}"),
+                (None, _) => format!("raw score ({})", p.settings.score),
+            },
+        )];
+        if end.is_some() {
+            legend.push(Legend::Line(SCORE_END, "at the end".into()));
+        }
+        legend.extend([
             Legend::Dotted(ORANGE, format!("floor {}", short(floor))),
-            Legend::Line(BLUE, "prob (scaled to max)".into()),
+            // (Shorter beside the end score's key, so that the legend fits its header.)
+            Legend::Line(
+                BLUE,
+                if end.is_some() {
+                    "prob at 0 s"
+                } else {
+                    "prob (scaled to max)"
+                }
+                .into(),
+            ),
             Legend::Circle(ORANGE, "chosen (size = uses)".into()),
-        ];
+        ]);
         let xt = Ticks::new(ax.x, ax.plot.w as f64 / (pen.l.scale * 85.0), false);
         let yt = Ticks::new(ax.y, ax.plot.h as f64 / (pen.l.scale * 45.0), false);
         pen.grid(&ax, &xt, &yt)?;
@@ -276,10 +295,27 @@ impl<'a> Scene<'a> {
                     circles.push((xc, top, radius(counts[i] as f64, cmax)));
                 }
             }
+            if let Some(e) = &end {
+                let pts: Vec<(i32, i32)> = (0..n)
+                    .map(|i| {
+                        let xc = ax.x_px(self.ax.bar_centre_s(start_s(i))).round() as i32;
+                        (xc, ax.row(e[i]))
+                    })
+                    .collect();
+                pen.path(&pts, SCORE_END, line_w)?;
+            }
             pen.path(&line, BLUE, line_w)?;
         } else {
             let bars = data::column_max(n, &ax, start_s, |i| score[i]);
             let probs = data::column_max(n, &ax, start_s, |i| prob[i] * pscale);
+            if let Some(e) = &end {
+                let pts: Vec<(i32, i32)> = data::column_max(n, &ax, start_s, |i| e[i])
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(c, v)| v.map(|(v, _)| (ax.plot.x + c as i32, ax.row(v))))
+                    .collect();
+                pen.path(&pts, SCORE_END, line_w)?;
+            }
             let mut line = Vec::with_capacity(bars.len());
             for (c, (bar, pr)) in bars.iter().zip(&probs).enumerate() {
                 let x = ax.plot.x + c as i32;
@@ -335,7 +371,7 @@ impl<'a> Scene<'a> {
             "source time (s)"
         };
         pen.axes(&ax, &xt, &yt, xdesc, "raw score; prob (scaled)")?;
-        pen.header(Panel::Scores, title, &legend)
+        pen.header(Panel::Scores, &title, &legend)
     }
 
     // ----- panel 4: selection sequence -----------------------------------------
@@ -795,6 +831,46 @@ fn title_params(inp: &PlotInput) -> String {
         u.unique,
         inp.prepared.analysis.len()
     )
+}
+
+/// The score's drivers and their shares of the weight, for the score panel's
+/// title: `rms 60 % + centroid 40 %`, `rms 100\u{2192}0 % + -flatness
+/// 0\u{2192}100 %` (weights that vary: at the start and at the end), `centroid`
+/// (one driver), or the original score type's name.
+fn score_shares(s: &gar_core::Settings) -> String {
+    let Some(m) = &s.mix else {
+        return match s.score {
+            gar_core::ScoreType::Mixed => {
+                let tw = 100.0 * s.transient_weight;
+                format!("mixed: rms {} % + onset {} %", num(100.0 - tw), num(tw))
+            }
+            other => other.id().to_string(),
+        };
+    };
+    let name = |t: &gar_core::analysis::mix::Term| {
+        format!("{}{}", if t.invert { "-" } else { "" }, t.driver.id())
+    };
+    if let [t] = m.terms.as_slice() {
+        return name(t);
+    }
+    let at = |t: f64| {
+        let raw: Vec<f64> = s.curves.weights.iter().map(|w| w.value_at(t)).collect();
+        gar_core::analysis::mix::Mix::normalised_weights(&raw)
+    };
+    let (w0, w1) = (at(0.0), at(s.duration_s));
+    let pct = |w: f64| num((1000.0 * w).round() / 10.0);
+    m.terms
+        .iter()
+        .zip(w0.iter().zip(&w1))
+        .map(|(t, (a, b))| {
+            if pct(*a) == pct(*b) {
+                format!("{} {} %", name(t), pct(*a))
+            } else {
+                format!("{} {}\u{2192}{} %", name(t), pct(*a), pct(*b))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
 }
 
 /// The envelope of parameter `id` in the effective parameters `p`, as a flag

@@ -40,7 +40,8 @@ mod strip;
 mod text;
 
 pub use colour::{
-    BLUE, GREY_BAR, MEAN_LINE, ORANGE, PARAM_COLOURS, USAGE_BAR, param_colour, score_colour,
+    BLUE, GREY_BAR, MEAN_LINE, ORANGE, PARAM_COLOURS, SCORE_END, USAGE_BAR, param_colour,
+    score_colour,
 };
 pub use geom::{Axes, Rect};
 pub use layout::{

@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use gar_core::{Params, Preset};
 use gar_plot::{
-    BLUE, DEFAULT_SIZE, GREY_BAR, MEAN_LINE, ORANGE, Panel, PlotError, PlotFormat, USAGE_BAR,
-    figure_axes, render, render_png, render_svg, score_colour,
+    BLUE, DEFAULT_SIZE, GREY_BAR, MEAN_LINE, ORANGE, Panel, PlotError, PlotFormat, SCORE_END,
+    USAGE_BAR, figure_axes, render, render_png, render_svg, score_colour,
 };
 
 #[test]
@@ -459,4 +459,81 @@ fn write_test_pictures() {
             std::fs::write(dir.join(format!("{name}{suffix}.svg")), svg).unwrap();
         }
     }
+}
+
+#[test]
+fn score_panel_names_the_mix_and_draws_the_end_score_when_weights_vary() {
+    // A static mix: the title gives each driver's share of the weight.
+    let run = varying_run(&[("score", "rms:0.6,onset:0.4")]);
+    let chans: Vec<&[f32]> = vec![&run.x];
+    let texts = svg_texts(&render_svg(&run.input(&chans, true), 1600, 1000).unwrap());
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("Score landscape") && t.contains("(rms 60 % + onset 40 %)")),
+        "{texts:?}"
+    );
+    assert!(texts.iter().any(|t| t == "raw score = rms:0.6, onset:0.4"));
+    assert!(run.prepared.score_at(1.0).is_none());
+
+    // From rms to -rms: at the end each candidate scores 1 - its score at
+    // the start, so the end line is low over the bursts and high over the hiss.
+    let run = varying_run(&[("score", "rms:1..0,-rms:0..1")]);
+    let p = &run.prepared;
+    let end = p.score_at(p.settings.duration_s).expect("weights vary");
+    for (a, b) in p.analysis.score.iter().zip(&end) {
+        assert!((a + b - 1.0).abs() < 1e-12, "{a} + {b}");
+    }
+    let chans: Vec<&[f32]> = vec![&run.x];
+    let inp = run.input(&chans, true);
+    let texts = svg_texts(&render_svg(&inp, 1600, 1000).unwrap());
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("(rms 100\u{2192}0 % + -rms 0\u{2192}100 %)")),
+        "{texts:?}"
+    );
+    for s in ["score at 0 s", "at the end", "prob at 0 s"] {
+        assert!(texts.iter().any(|t| t == s), "{s:?} missing from {texts:?}");
+    }
+    let (w, h) = DEFAULT_SIZE;
+    let img = Image::decode(&render_png(&inp, w, h).unwrap());
+    let fa = figure_axes(&inp, w, h);
+    assert!(!fa.scores_aggregated);
+    let ax = fa.scores;
+    let sr = p.settings.sample_rate as f64;
+    let purple_near = |i: usize| {
+        let x = ax
+            .x_px(fa.bar_centre_s(p.analysis.start[i] as f64 / sr))
+            .round() as i32;
+        let y = ax.row(end[i]);
+        (x - 1..=x + 1).any(|x| (y - 2..=y + 2).any(|y| dist(img.at(x, y), rgb(SCORE_END)) < 40))
+    };
+    // The loudest candidate (end score 0) and a quiet one in the first
+    // tenth of the panel (end score near 1, left of the legend).
+    let loud = (0..end.len())
+        .min_by(|&a, &b| end[a].total_cmp(&end[b]))
+        .unwrap();
+    assert!(
+        end[loud] < 1e-9 && purple_near(loud),
+        "end line at the loudest grain"
+    );
+    let quiet = (0..end.len() / 10)
+        .max_by(|&a, &b| end[a].total_cmp(&end[b]))
+        .unwrap();
+    assert!(
+        end[quiet] > 0.9 && purple_near(quiet),
+        "end line over the hiss"
+    );
+    // Without varying weights the panel has no end line.
+    let run = varying_run(&[("score", "rms")]);
+    let chans: Vec<&[f32]> = vec![&run.x];
+    let inp = run.input(&chans, true);
+    let img = Image::decode(&render_png(&inp, w, h).unwrap());
+    let pl = figure_axes(&inp, w, h).scores.plot;
+    let purple = (pl.x..pl.right())
+        .flat_map(|x| (pl.y..pl.bottom()).map(move |y| (x, y)))
+        .filter(|&(x, y)| dist(img.at(x, y), rgb(SCORE_END)) < 40)
+        .count();
+    assert_eq!(purple, 0);
 }
