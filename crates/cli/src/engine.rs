@@ -268,7 +268,12 @@ pub fn presets_command(json: bool) {
         );
         // The choices' names in one column as wide as the longest (periodicity).
         let choices = s.choices();
-        let w = choices.iter().map(|c| c.id.len()).max().unwrap_or(0).max(10);
+        let w = choices
+            .iter()
+            .map(|c| c.id.len())
+            .max()
+            .unwrap_or(0)
+            .max(10);
         for c in choices {
             println!("  {:<21}{:<w$} {}", "", c.id, c.doc);
         }

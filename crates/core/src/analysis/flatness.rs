@@ -19,6 +19,7 @@ const RUN: usize = 64;
 /// exponents summed; one `ln` per lane at the end. The arithmetic mean sums
 /// each run in f32 and the runs in f64. The result equals the f64 formula to
 /// about 1e-6 (relative).
+#[inline(always)]
 pub fn flatness(power: &[f32]) -> f64 {
     if power.is_empty() {
         return 1.0;
@@ -62,7 +63,7 @@ pub fn flatness(power: &[f32]) -> f64 {
 }
 
 /// `(m, e)` with `q = m * 2^e`, `m` in [1, 2), for a normal positive `q`.
-#[inline]
+#[inline(always)]
 fn split(q: f32) -> (f32, i32) {
     let bits = q.to_bits();
     let e = ((bits >> 23) & 0xff) as i32 - 127;

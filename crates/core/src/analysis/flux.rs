@@ -1,22 +1,26 @@
 //! Spectral flux: new energy appearing (docs/algorithm.md, section 15).
 
+/// Interleaved partial sums: bins `k = LANES j + lane`.
+const LANES: usize = 16;
+
 /// `sum_k max(0, |X_k(i)| - |X_k(i-1)|)` from this candidate's magnitudes
 /// `mag` and the previous candidate's `prev` (linear magnitude units),
-/// summed in f64 in four interleaved lanes (bins `4j + lane`; one running
-/// sum is a chain of dependent additions that cannot vectorise).
+/// summed in f64 in sixteen interleaved lanes (one running sum is a chain of
+/// dependent additions that cannot vectorise; see the centroid).
+#[inline(always)]
 pub fn flux(mag: &[f32], prev: &[f32]) -> f64 {
     let n = mag.len().min(prev.len());
     let (mag, prev) = (&mag[..n], &prev[..n]);
-    let mut sum = [0.0f64; 4];
-    let (mq, mr) = mag.as_chunks::<4>();
-    let (pq, pr) = prev.as_chunks::<4>();
+    let mut sum = [0.0f64; LANES];
+    let (mq, mr) = mag.as_chunks::<LANES>();
+    let (pq, pr) = prev.as_chunks::<LANES>();
     for (m, p) in mq.iter().zip(pq) {
-        for lane in 0..4 {
+        for lane in 0..LANES {
             sum[lane] += (f64::from(m[lane]) - f64::from(p[lane])).max(0.0);
         }
     }
     for (lane, (&m, &p)) in mr.iter().zip(pr).enumerate() {
         sum[lane] += (f64::from(m) - f64::from(p)).max(0.0);
     }
-    (sum[0] + sum[1]) + (sum[2] + sum[3])
+    super::centroid::pairwise(&sum)
 }

@@ -212,7 +212,7 @@ pub fn transients(power: &[f64], edge: bool) -> Vec<f64> {
 
 /// `P_i` at the wet level `gain^2` from the sum of squares `p` of a grain
 /// of `l` samples, floored at 1e-18.
-#[inline]
+#[inline(always)]
 pub(crate) fn finish_power(p: f64, gain: f32, l: usize) -> f64 {
     let g2 = (gain as f64) * (gain as f64);
     let p = g2 * p / l as f64;
@@ -258,6 +258,7 @@ fn powers(channels: &[&[f32]], start: &[usize], w: &[f64], gain: f32) -> Vec<f64
 pub(crate) const MIX_GROUP: usize = 64;
 
 /// `sum_k (x[k] w[k])^2` with four f64 accumulators (vectorisable).
+#[inline(always)]
 pub(crate) fn windowed_power(x: &[f32], w: &[f64]) -> f64 {
     let mut acc = [0f64; 4];
     let xc = x.chunks_exact(4);

@@ -118,6 +118,7 @@ impl Spectrum {
     }
 
     /// The spectrum of the windowed grain `x` (`x.len()` = the window's length).
+    #[inline(always)]
     pub fn compute(&mut self, x: &[f32]) {
         let w = &self.plan.window;
         let l = w.len();
@@ -155,6 +156,7 @@ impl Spectrum {
     /// `X_k = E_k - i W^k O_k` with `E_k = (Z_k + conj Z_(m-k)) / 2`,
     /// `O_k = (Z_k - conj Z_(m-k)) / 2`, `W = exp(-2 pi i / n)`, `Z_m = Z_0`;
     /// the powers if `P`, the magnitudes if `M`.
+    #[inline(always)]
     fn unpack<const P: bool, const M: bool>(&mut self) {
         let m = self.z.len();
         let z = &self.z;

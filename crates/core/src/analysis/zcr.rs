@@ -3,6 +3,7 @@
 /// Crossings per sample over the unwindowed grain: a crossing at `k` when
 /// `x[k-1] < 0 <= x[k]` or `x[k] < 0 <= x[k-1]`, divided by `L - 1` (0 for
 /// a grain of one sample). A sine of frequency `f` gives about `2 f / sr`.
+#[inline(always)]
 pub fn zcr(x: &[f32]) -> f64 {
     if x.len() < 2 {
         return 0.0;
