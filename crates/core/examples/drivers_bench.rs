@@ -83,4 +83,39 @@ fn main() {
         "prepare + render, rms:      median {a:.3} s\nprepare + render, centroid: median {b:.3} s ({:.2}x)",
         b / a
     );
+    // The driver pass alone (centroid: one FFT per candidate), its loop
+    // compiled for baseline x86-64 against the one `pulp` dispatches to.
+    let s = with("centroid", DriverSet::NONE)
+        .resolve(preset, sr, len)
+        .unwrap();
+    let start = gar_core::analysis::candidate_starts(&s);
+    let w = gar_core::window::hann_f64(s.grain_len());
+    let best = pulp::Arch::new();
+    let pass = |arch: pulp::Arch| {
+        let t = Instant::now();
+        std::hint::black_box(gar_core::analysis::pass::measure_on(
+            arch,
+            &chans,
+            &start,
+            &w,
+            sr,
+            1.0,
+            [gar_core::analysis::Driver::Centroid].into_iter().collect(),
+        ));
+        t.elapsed().as_secs_f64()
+    };
+    let (mut t_base, mut t_best) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        t_base.push(pass(pulp::Arch::Scalar));
+        t_best.push(pass(best));
+    }
+    let (a, b) = (median(t_base), median(t_best));
+    println!(
+        "centroid pass, baseline loop:   median {a:.3} s\ncentroid pass, {} loop: median {b:.3} s ({:.2}x faster)",
+        match best {
+            pulp::Arch::Scalar => "baseline",
+            _ => "dispatched (AVX2)",
+        },
+        a / b
+    );
 }

@@ -1,6 +1,6 @@
 //! Spectral flux: new energy appearing (docs/algorithm.md, section 15).
 
-/// Interleaved partial sums: bins `k = LANES j + lane`.
+/// Interleaved partial sums, as the centroid's: bins `k = 16 j + 4 g + i`.
 const LANES: usize = 16;
 
 /// `sum_k max(0, |X_k(i)| - |X_k(i-1)|)` from this candidate's magnitudes
@@ -11,16 +11,19 @@ const LANES: usize = 16;
 pub fn flux(mag: &[f32], prev: &[f32]) -> f64 {
     let n = mag.len().min(prev.len());
     let (mag, prev) = (&mag[..n], &prev[..n]);
-    let mut sum = [0.0f64; LANES];
+    let mut sum = [[0.0f64; 4]; 4];
     let (mq, mr) = mag.as_chunks::<LANES>();
     let (pq, pr) = prev.as_chunks::<LANES>();
     for (m, p) in mq.iter().zip(pq) {
-        for lane in 0..LANES {
-            sum[lane] += (f64::from(m[lane]) - f64::from(p[lane])).max(0.0);
+        for g in 0..4 {
+            for i in 0..4 {
+                let j = 4 * g + i;
+                sum[g][i] += (f64::from(m[j]) - f64::from(p[j])).max(0.0);
+            }
         }
     }
     for (lane, (&m, &p)) in mr.iter().zip(pr).enumerate() {
-        sum[lane] += (f64::from(m) - f64::from(p)).max(0.0);
+        sum[lane / 4][lane % 4] += (f64::from(m) - f64::from(p)).max(0.0);
     }
     super::centroid::pairwise(&sum)
 }

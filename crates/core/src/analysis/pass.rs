@@ -172,8 +172,10 @@ pub fn measure(
 /// same order, only in wider registers: the values are the same to the bit
 /// whichever `arch` runs them (Rust never fuses a multiply and an add
 /// unless asked), which `the_drivers_do_not_depend_on_the_instruction_set`
-/// checks.
-pub(crate) fn measure_on(
+/// checks. Public for the benchmarks (`examples/drivers_bench.rs`), which
+/// time the baseline loop against the dispatched one in the same run.
+#[doc(hidden)]
+pub fn measure_on(
     arch: pulp::Arch,
     channels: &[&[f32]],
     start: &[usize],
