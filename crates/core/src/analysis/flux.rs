@@ -15,10 +15,10 @@ pub fn flux(mag: &[f32], prev: &[f32]) -> f64 {
     let (mq, mr) = mag.as_chunks::<LANES>();
     let (pq, pr) = prev.as_chunks::<LANES>();
     for (m, p) in mq.iter().zip(pq) {
-        for g in 0..4 {
-            for i in 0..4 {
+        for (g, lanes) in sum.iter_mut().enumerate() {
+            for (i, s) in lanes.iter_mut().enumerate() {
                 let j = 4 * g + i;
-                sum[g][i] += (f64::from(m[j]) - f64::from(p[j])).max(0.0);
+                *s += (f64::from(m[j]) - f64::from(p[j])).max(0.0);
             }
         }
     }
