@@ -430,10 +430,15 @@ impl<'a> Morph<'a> {
         })
     }
 
+    /// The terms' weights at output time `t`, divided by their sum.
+    pub fn weights_at(weights: &[ResolvedEnvelope], t: f64) -> Vec<f64> {
+        let raw: Vec<f64> = weights.iter().map(|w| w.value_at(t)).collect();
+        crate::analysis::mix::Mix::normalised_weights(&raw)
+    }
+
     /// The mixed score with the weights at output time `t`.
     pub fn scores_at(&self, t: f64) -> Vec<f64> {
-        let raw: Vec<f64> = self.weights.iter().map(|w| w.value_at(t)).collect();
-        let w = crate::analysis::mix::Mix::normalised_weights(&raw);
+        let w = Self::weights_at(self.weights, t);
         let refs: Vec<(bool, &[f64])> = self.terms.iter().map(|v| (false, v.as_slice())).collect();
         let n = self.terms.first().map_or(0, Vec::len);
         crate::analysis::mix::combine(&w, &refs, n)

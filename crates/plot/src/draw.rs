@@ -853,10 +853,7 @@ fn score_shares(s: &gar_core::Settings) -> String {
     if let [t] = m.terms.as_slice() {
         return name(t);
     }
-    let at = |t: f64| {
-        let raw: Vec<f64> = s.curves.weights.iter().map(|w| w.value_at(t)).collect();
-        gar_core::analysis::mix::Mix::normalised_weights(&raw)
-    };
+    let at = |t: f64| gar_core::plan::Morph::weights_at(&s.curves.weights, t);
     let (w0, w1) = (at(0.0), at(s.duration_s));
     let pct = |w: f64| num((1000.0 * w).round() / 10.0);
     m.terms

@@ -72,7 +72,7 @@ struct Flags<'a> {
 /// `x` (the mono signal from frame `a`); `first` is the group's first
 /// candidate index.
 struct Group<'a, 'b> {
-    want: &'b Flags<'a>,
+    flags: &'b Flags<'a>,
     spectrum: &'b mut Option<Spectrum>,
     prev: &'b mut Vec<f32>,
     yin: &'b mut Option<Yin>,
@@ -93,7 +93,7 @@ impl pulp::WithSimd for Group<'_, '_> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) {
         let Group {
-            want: f,
+            flags: f,
             spectrum,
             prev,
             yin,
@@ -245,7 +245,7 @@ pub fn measure_on(
                 std::mem::swap(&mut sc.prev, &mut sp.mag);
             }
             arch.dispatch(Group {
-                want: &flags,
+                flags: &flags,
                 spectrum: &mut sc.spectrum,
                 prev: &mut sc.prev,
                 yin: &mut sc.yin,
